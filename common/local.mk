@@ -1,0 +1,2 @@
+noinst_LIBRARIES += common/libcommon.a
+common_libcommon_a_SOURCES = common/log.c common/log.h
