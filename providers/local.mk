@@ -1,1 +1,4 @@
-# providers: see the top-level Makefile.am
+# Display providers: the demo guest, the Xvfb exporter, and the KVM guest runtime.
+include providers/guest/local.mk
+include providers/demo/local.mk
+include providers/xvfb/local.mk

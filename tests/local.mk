@@ -1,1 +1,5 @@
-# tests: see the top-level Makefile.am
+# Tests.  Each fragment appends to TESTS / check_PROGRAMS.
+include tests/unit/local.mk
+include tests/trackers/local.mk
+include tests/fuzz/local.mk
+include tests/providers/local.mk

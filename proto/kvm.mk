@@ -1,0 +1,1 @@
+# kvm: sources appended to proto_liblfbshm_a_SOURCES

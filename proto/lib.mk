@@ -1,0 +1,1 @@
+# lib: sources appended to proto_liblfbshm_a_SOURCES

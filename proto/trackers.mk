@@ -1,0 +1,1 @@
+# trackers: sources appended to proto_liblfbshm_a_SOURCES

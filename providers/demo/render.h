@@ -1,0 +1,74 @@
+/*
+ * render.h - the demo desktop renderer.
+ *
+ * Freestanding C: no libc, no floating point, no globals, no allocation.
+ * The same source is compiled twice: into lfbvnc-demo for a host thread
+ * drawing into a memfd (uffd tracker), and into the KVM guest program that
+ * draws from a vCPU into a dirty-logged memory slot (kvm tracker).  All
+ * state lives in struct demo_state, which the caller places (in guest RAM
+ * for the KVM guest).  Output is a pure function of (seed, workload, mode,
+ * frame numbers, input): two runs with the same arguments draw the same
+ * pixels.
+ */
+#ifndef LFBVNC_DEMO_RENDER_H
+#define LFBVNC_DEMO_RENDER_H
+
+#include <stdint.h>
+
+enum demo_workload {
+	DEMO_IDLE = 0,		/* a static desktop; nothing moves */
+	DEMO_BLINK,		/* a text cursor blinking at 2 Hz */
+	DEMO_TYPING,		/* a terminal receiving text line by line */
+	DEMO_SCROLL,		/* a terminal scrolling a page of text */
+	DEMO_DRAG,		/* a window dragged across the desktop */
+	DEMO_VIDEO,		/* a 640x360 region repainted every frame */
+	DEMO_FULLSCREEN,	/* the whole screen repainted every frame */
+	DEMO_SPARSE,		/* random single pixels across the screen */
+	DEMO_MIX,		/* blink + typing + a clock + a small video */
+	DEMO_NWORKLOADS
+};
+
+/* Input for a frame, already validated by the caller. */
+#define DEMO_INPUT_KEY		1
+#define DEMO_INPUT_POINTER	2
+#define DEMO_INPUT_WHEEL	3
+struct demo_input {
+	uint32_t type;		/* DEMO_INPUT_* */
+	uint32_t a;		/* KEY: keysym; POINTER: x; WHEEL: dx */
+	uint32_t b;		/* KEY: down;   POINTER: y; WHEEL: dy */
+	uint32_t c;		/* POINTER: buttons */
+};
+
+struct demo_mode {
+	uint32_t width;		/* pixels */
+	uint32_t height;
+	uint32_t stride;	/* octets */
+	uint32_t format;	/* LFBSHM_FORMAT_XRGB8888 only for now */
+};
+
+/* Opaque to callers; large enough for every workload's state. */
+#define DEMO_STATE_SIZE		(64 * 1024)
+struct demo_state {
+	uint64_t u[DEMO_STATE_SIZE / 8];
+};
+
+/*
+ * Start a workload on a mode: draws the full first frame.  Called again
+ * after a mode change (the whole screen is redrawn).
+ */
+void demo_start(struct demo_state *st, uint8_t *fb, const struct demo_mode *m,
+    uint32_t workload, uint64_t seed);
+
+/*
+ * Draw frame number `frame' (60 frames per second of demo time): apply the
+ * input (the pointer is drawn, typed keys appear in the focused terminal),
+ * then advance the workload.  Touches only the pixels that change.
+ */
+void demo_frame(struct demo_state *st, uint8_t *fb, const struct demo_mode *m,
+    uint64_t frame, const struct demo_input *in, uint32_t nin);
+
+/* "idle", "blink", ... -> workload; -1 when unknown. */
+int demo_workload_parse(const char *name);
+const char *demo_workload_name(uint32_t workload);
+
+#endif /* LFBVNC_DEMO_RENDER_H */

@@ -1,0 +1,1 @@
+# uffd/softdirty/none tracker tests
