@@ -3,3 +3,4 @@ include tests/unit/local.mk
 include tests/trackers/local.mk
 include tests/fuzz/local.mk
 include tests/providers/local.mk
+include tests/daemon/local.mk
