@@ -39,9 +39,12 @@
  * The WELCOME is one message; when status is LFBSHM_STATUS_OK it carries
  * exactly LFBSHM_NFDS descriptors as SCM_RIGHTS ancillary data, in this
  * order:
- *   [0] ctrl:   the control region (a memfd), mapped read-write by both;
+ *   [0] ctrl:   the control region (a memfd sealed with at least
+ *               F_SEAL_SHRINK, so that it cannot fault the consumer),
+ *               mapped read-write by both;
  *   [1] fb:     the framebuffer memory: a sealed memfd, or any mappable
- *               file (e.g. an X server's -fbdir file).  The consumer maps
+ *               regular file (e.g. an X server's -fbdir file) at least
+ *               fb_map_offset + fb_map_size octets long.  The consumer maps
  *               fb_map_size octets at file offset fb_map_offset, PROT_READ.
  *   [2] kick:   an eventfd the consumer writes to after posting a request
  *               or queueing input ("provider, look at the region");
@@ -73,7 +76,9 @@
  * Every offset is a multiple of 64; the blocks do not overlap and all lie
  * within ctrl_size, which equals the size of the control memfd.  The
  * provider writes the header before it sends the WELCOME and never changes
- * it afterwards; the consumer copies and validates it once.
+ * it afterwards; the consumer copies and validates it once.  Everything
+ * else starts zeroed (a fresh memfd), except the mode if one is published:
+ * every sequence number and ring counter starts at 0.
  *
  * ------------------------------------------------------------------------
  * 3. Memory ordering
@@ -268,6 +273,7 @@ struct lfbshm_mode {
 #define LFBSHM_OP_TRACK_OFF	4	/* no viewer: stop tracking entirely.
 					   The next GET_DIRTY turns it on again
 					   and answers ALL_DIRTY. */
+/* arg0 is zero for every op but ARM_TRAP (checked by the provider). */
 
 /* Reply flags (struct lfbshm_request.rep_flags). */
 #define LFBSHM_REPLY_ALL_DIRTY	(1u << 0)	/* treat every page as written
@@ -280,6 +286,11 @@ struct lfbshm_mode {
 						   armed, scan now */
 #define LFBSHM_REPLY_TRAPPED	(1u << 2)	/* the trap is armed now */
 #define LFBSHM_REPLY_ALL	((1u << 3) - 1)
+/*
+ * ALL_DIRTY belongs to GET_DIRTY, TRAP_FIRED and TRAPPED to ARM_TRAP; a
+ * successful ARM_TRAP sets exactly one of the two.  A reply with a non-zero
+ * status carries no flag, except GET_DIRTY's EIO, which is ALL_DIRTY.
+ */
 
 /* Reply status: 0, or one of these positive errno values. */
 /*   EINVAL     unknown op, or bad argument                               */
