@@ -103,8 +103,9 @@ int lfbshm_tracker_uffd_open(void *addr, size_t len,
  * A mapping in another process that registered it for async write-protect
  * itself (e.g. the Xvfb preload shim).  uffd_async is that process's
  * registered userfaultfd, uffd_sync an unregistered one of the same
- * process for the trap, or -1 (no trap).  The tracker owns both fds and
- * scans /proc/<pid>/pagemap.
+ * process for the trap, or -1 (no trap).  The tracker owns both fds from
+ * the call on (a failing call closes them too) and scans
+ * /proc/<pid>/pagemap.
  */
 int lfbshm_tracker_uffd_open_remote(pid_t pid, uint64_t addr, size_t len,
     int uffd_async, int uffd_sync, struct lfbshm_tracker **out, char *why,
