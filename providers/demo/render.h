@@ -39,11 +39,19 @@ struct demo_input {
 	uint32_t c;		/* POINTER: buttons */
 };
 
+/* == LFBSHM_FORMAT_XRGB8888; lfbshm.h is not needed by the guest. */
+#define DEMO_FORMAT_XRGB8888	1
+
+/*
+ * Any stride >= width * 4 (pixels need not be aligned); 1 <= width, height
+ * <= 16384.  Layouts are made for 320x200 up to 3840x2160.  The renderer
+ * never writes outside [0, stride * (height - 1) + width * 4).
+ */
 struct demo_mode {
 	uint32_t width;		/* pixels */
 	uint32_t height;
 	uint32_t stride;	/* octets */
-	uint32_t format;	/* LFBSHM_FORMAT_XRGB8888 only for now */
+	uint32_t format;	/* DEMO_FORMAT_XRGB8888 only for now */
 };
 
 /* Opaque to callers; large enough for every workload's state. */
@@ -53,16 +61,20 @@ struct demo_state {
 };
 
 /*
- * Start a workload on a mode: draws the full first frame.  Called again
- * after a mode change (the whole screen is redrawn).
+ * Start a workload on a mode: resets the state and draws the full first
+ * frame.  Called again after a mode change (the whole screen is redrawn;
+ * the pointer reappears with the next POINTER input).  An invalid mode or
+ * workload draws nothing and makes demo_frame a no-op.
  */
 void demo_start(struct demo_state *st, uint8_t *fb, const struct demo_mode *m,
     uint32_t workload, uint64_t seed);
 
 /*
  * Draw frame number `frame' (60 frames per second of demo time): apply the
- * input (the pointer is drawn, typed keys appear in the focused terminal),
- * then advance the workload.  Touches only the pixels that change.
+ * input (the pointer is drawn, typed keys appear in the focused terminal,
+ * held buttons paint dots), then advance the workload.  Touches only the
+ * pixels that change.  Frames may be skipped: each workload catches up to
+ * the state of `frame'.  m must equal the mode given to demo_start.
  */
 void demo_frame(struct demo_state *st, uint8_t *fb, const struct demo_mode *m,
     uint64_t frame, const struct demo_input *in, uint32_t nin);

@@ -1,0 +1,36 @@
+/*
+ * demo-guest.h - how lfbvnc-demo (main.c) drives its KVM guest
+ * (guest-main.c) through the mailbox of providers/guest/guest-abi.h.
+ *
+ * The host posts one DG_CMD_RUN.  The guest then draws frames until
+ * mb->stop is set: for each one it applies a new mode if DG_ARG_MODE_GEN
+ * moved (mb->width, height, stride, format), takes the input events from
+ * the mailbox ring, calls demo_frame on the VRAM, fills ret[] and rings
+ * DG_DB_FRAME.  The vCPU is stopped while the host handles that doorbell:
+ * the host's vCPU thread waits there for the next frame time (pacing),
+ * publishes a mode the guest has drawn, writes the next frame number and
+ * any new mode into the mailbox and moves queued input into the ring.
+ * The guest never spins: between frames it is parked in a doorbell.
+ */
+#ifndef LFBVNC_DEMO_GUEST_H
+#define LFBVNC_DEMO_GUEST_H
+
+#define DG_CMD_RUN		1	/* draw frames until mb->stop */
+#define DG_CMD_EXIT		2	/* guest_main returns */
+
+/* mb->arg[]: DG_CMD_RUN's arguments, then updated by the host at each
+   DG_DB_FRAME while the vCPU is stopped. */
+#define DG_ARG_WORKLOAD		0	/* enum demo_workload */
+#define DG_ARG_SEED		1
+#define DG_ARG_FRAME		2	/* frame number to draw next */
+#define DG_ARG_MODE_GEN		3	/* moves when the mode fields change */
+
+/* mb->ret[], written by the guest before each DG_DB_FRAME. */
+#define DG_RET_FRAME		0	/* frame just drawn */
+#define DG_RET_MODE_GEN		1	/* mode generation it was drawn in */
+#define DG_RET_MODE_OK		2	/* 1: that mode fits the VRAM */
+
+/* Doorbell: a frame is drawn (value: its number). */
+#define DG_DB_FRAME		(GUEST_DB_USER + 0)
+
+#endif /* LFBVNC_DEMO_GUEST_H */

@@ -1,0 +1,5 @@
+#!/bin/sh
+# test-demo-kvm.sh - lfbvnc-demo with --tracker kvm, end to end through the
+# consumer API (test-demo.c says what is checked; exit 77 when the
+# tracker does not work on this machine).
+exec "${top_builddir:-.}/tests/providers/test-demo" kvm
