@@ -1,6 +1,20 @@
-# lfbvncd: the daemon.  The scan pipeline and the policy are a library so
-# the unit tests and benchmarks link the same code the daemon runs.
+# lfbvncd: the daemon.  The scan pipeline, the policy and the process
+# plumbing are a library so unit tests and benchmarks link the same code
+# the daemon runs.
 noinst_LIBRARIES += daemon/libdaemon.a
+daemon_libdaemon_a_CPPFLAGS = $(AM_CPPFLAGS) $(EVENT_CFLAGS) $(VNCSERVER_CFLAGS)
 daemon_libdaemon_a_SOURCES = \
 	daemon/scan.c daemon/scan.h \
-	daemon/policy.c daemon/policy.h
+	daemon/policy.c daemon/policy.h \
+	daemon/vnc.c daemon/vnc.h \
+	daemon/backend.h daemon/backend-lfbshm.c \
+	daemon/status.h \
+	daemon/worker.c daemon/worker.h \
+	daemon/master.c daemon/master.h
+
+sbin_PROGRAMS += daemon/lfbvncd
+daemon_lfbvncd_SOURCES = daemon/lfbvncd.c
+daemon_lfbvncd_CPPFLAGS = $(AM_CPPFLAGS) $(EVENT_CFLAGS)
+daemon_lfbvncd_LDADD = daemon/libdaemon.a proto/liblfbshm.a \
+	common/libcommon.a $(VNCSERVER_LIBS) $(EVENT_LIBS) -lpthread
+include daemon/ctl.mk

@@ -1,0 +1,678 @@
+/* master.c - workers, control socket, reload; see master.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "conf.h"
+#include "control.h"
+#include "json.h"
+#include "lfbshm.h"
+#include "log.h"
+#include "master.h"
+#include "policy.h"
+#include "status.h"
+
+#define RESTART_MIN_MS	500
+#define RESTART_MAX_MS	30000
+#define STOP_GRACE_MS	5000
+
+struct child {
+	struct conf_guest g;
+	pid_t pid;		/* 0: not running */
+	int ipc;		/* our end of the worker's socketpair */
+	int status_fd;
+	struct worker_status *st;
+	uint32_t backoff_ms;
+	uint64_t started_ms;
+	uint32_t restarts;
+	bool removed;		/* detached or gone from the configuration */
+	struct event *ev_restart;
+	struct master *m;
+	struct child *next;
+};
+
+struct master {
+	struct conf *conf;
+	const char *conf_path;
+	char *const *overrides;
+	int noverrides;
+	const char *self;
+	struct event_base *base;
+	struct control *ctl;
+	struct child *children;
+	bool stopping;
+	struct event *ev_sigchld, *ev_sigterm, *ev_sigint, *ev_sighup;
+	struct event *ev_stop_timer;
+};
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Minimal sd_notify(3): no libsystemd dependency for one datagram. */
+static void
+notify_systemd(const char *msg)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sun;
+	socklen_t len;
+	int fd;
+
+	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
+	    strlen(path) >= sizeof(sun.sun_path))
+		return;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path));
+	if (sun.sun_path[0] == '@')
+		sun.sun_path[0] = '\0';
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+	    strlen(path));
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return;
+	(void)sendto(fd, msg, strlen(msg), MSG_NOSIGNAL,
+	    (struct sockaddr *)&sun, len);
+	close(fd);
+}
+
+static struct child *
+find_child(struct master *m, const char *name)
+{
+	struct child *c;
+
+	for (c = m->children; c != NULL; c = c->next)
+		if (!c->removed && strcmp(c->g.name, name) == 0)
+			return c;
+	return NULL;
+}
+
+static void on_restart(evutil_socket_t fd, short what, void *arg);
+
+static int
+spawn(struct child *c)
+{
+	struct master *m = c->m;
+	char text[CONF_LINE_MAX * 64], fdbuf[2][16];
+	char *argv[12];
+	int sv[2], n, argc = 0;
+	pid_t pid;
+
+	if ((n = conf_guest_format(&c->g, text, sizeof(text))) < 0) {
+		log_warnx("%s: configuration too large", c->g.name);
+		return n;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
+		log_warn("%s: socketpair", c->g.name);
+		return -errno;
+	}
+	pid = fork();
+	if (pid == -1) {
+		log_warn("%s: fork", c->g.name);
+		close(sv[0]);
+		close(sv[1]);
+		return -errno;
+	}
+	if (pid == 0) {
+		/* fds 3 and 4 for the worker, everything else closed on exec */
+		if (dup2(sv[1], 3) == -1 || dup2(c->status_fd, 4) == -1)
+			_exit(127);
+		snprintf(fdbuf[0], sizeof(fdbuf[0]), "%d", 3);
+		snprintf(fdbuf[1], sizeof(fdbuf[1]), "%d", 4);
+		argv[argc++] = (char *)"lfbvncd";
+		argv[argc++] = (char *)"-W";
+		argv[argc++] = c->g.name;
+		argv[argc++] = (char *)"-I";
+		argv[argc++] = fdbuf[0];
+		argv[argc++] = (char *)"-S";
+		argv[argc++] = fdbuf[1];
+		if (log_getverbose() > 0)
+			argv[argc++] = (char *)(log_getverbose() > 1 ? "-vv" :
+			    "-v");
+		argv[argc] = NULL;
+		execv(m->self, argv);
+		_exit(127);
+	}
+	close(sv[1]);
+	if (send(sv[0], text, (size_t)n, MSG_NOSIGNAL) != n) {
+		log_warn("%s: cannot send the worker its configuration",
+		    c->g.name);
+		kill(pid, SIGKILL);
+	}
+	if (c->ipc != -1)
+		close(c->ipc);
+	c->ipc = sv[0];
+	c->pid = pid;
+	c->started_ms = now_ms();
+	log_info("%s: worker started (pid %d)", c->g.name, (int)pid);
+	return 0;
+}
+
+static struct child *
+add_child(struct master *m, const struct conf_guest *g)
+{
+	struct child *c;
+
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return NULL;
+	c->g = *g;
+	c->m = m;
+	c->ipc = -1;
+	c->backoff_ms = RESTART_MIN_MS;
+	/* The status page: created here so the worker cannot size it. */
+	c->status_fd = memfd_create("lfbvncd-status", MFD_CLOEXEC |
+	    MFD_ALLOW_SEALING);
+	if (c->status_fd == -1 ||
+	    ftruncate(c->status_fd, sizeof(struct worker_status)) == -1 ||
+	    fcntl(c->status_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+	    F_SEAL_SEAL) == -1)
+		goto fail;
+	c->st = mmap(NULL, sizeof(*c->st), PROT_READ, MAP_SHARED,
+	    c->status_fd, 0);
+	if (c->st == MAP_FAILED) {
+		c->st = NULL;
+		goto fail;
+	}
+	c->ev_restart = evtimer_new(m->base, on_restart, c);
+	if (c->ev_restart == NULL)
+		goto fail;
+	c->next = m->children;
+	m->children = c;
+	if (spawn(c) < 0)
+		evtimer_add(c->ev_restart, (&(struct timeval){ 1, 0 }));
+	return c;
+fail:
+	log_warn("%s: status page", g->name);
+	if (c->status_fd != -1)
+		close(c->status_fd);
+	free(c);
+	return NULL;
+}
+
+static void
+free_child(struct child *c)
+{
+	if (c->ev_restart != NULL)
+		event_free(c->ev_restart);
+	if (c->st != NULL)
+		munmap(c->st, sizeof(*c->st));
+	if (c->status_fd != -1)
+		close(c->status_fd);
+	if (c->ipc != -1)
+		close(c->ipc);
+	free(c);
+}
+
+/* Forget children that are removed and have exited. */
+static void
+reap_removed(struct master *m)
+{
+	struct child **pp = &m->children, *c;
+
+	while ((c = *pp) != NULL) {
+		if (c->removed && c->pid == 0) {
+			*pp = c->next;
+			free_child(c);
+		} else {
+			pp = &c->next;
+		}
+	}
+}
+
+static void
+stop_child(struct child *c)
+{
+	c->removed = true;
+	evtimer_del(c->ev_restart);
+	if (c->pid > 0)
+		kill(c->pid, SIGTERM);
+}
+
+static void
+on_restart(evutil_socket_t fd, short what, void *arg)
+{
+	struct child *c = arg;
+
+	if (c->removed || c->m->stopping || c->pid != 0)
+		return;
+	if (spawn(c) < 0)
+		evtimer_add(c->ev_restart, (&(struct timeval){ 1, 0 }));
+}
+
+static void
+on_sigchld(evutil_socket_t sig, short what, void *arg)
+{
+	struct master *m = arg;
+	struct child *c;
+	uint64_t ran;
+	pid_t pid;
+	int status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (c = m->children; c != NULL; c = c->next)
+			if (c->pid == pid)
+				break;
+		if (c == NULL)
+			continue;
+		c->pid = 0;
+		if (c->ipc != -1) {
+			close(c->ipc);
+			c->ipc = -1;
+		}
+		if (WIFSIGNALED(status))
+			log_warnx("%s: worker %d killed by signal %d",
+			    c->g.name, (int)pid, WTERMSIG(status));
+		else if (WEXITSTATUS(status) != 0 || (!c->removed &&
+		    !m->stopping))
+			log_warnx("%s: worker %d exited with status %d",
+			    c->g.name, (int)pid, WEXITSTATUS(status));
+		if (c->removed || m->stopping)
+			continue;
+		/* A worker that ran a while gets a fresh back-off. */
+		ran = now_ms() - c->started_ms;
+		if (ran > RESTART_MAX_MS)
+			c->backoff_ms = RESTART_MIN_MS;
+		log_info("%s: restarting the worker in %u ms", c->g.name,
+		    c->backoff_ms);
+		c->restarts++;
+		evtimer_add(c->ev_restart, (&(struct timeval){
+		    c->backoff_ms / 1000, (c->backoff_ms % 1000) * 1000 }));
+		c->backoff_ms = c->backoff_ms * 2 > RESTART_MAX_MS ?
+		    RESTART_MAX_MS : c->backoff_ms * 2;
+	}
+	reap_removed(m);
+	if (m->stopping && m->children == NULL)
+		event_base_loopexit(m->base, NULL);
+}
+
+/* ------------------------------------------------------------ status */
+
+/*
+ * Copy a worker's page with its seqlock and make the copy safe to print:
+ * the worker is not trusted to keep its strings terminated or printable.
+ */
+static bool
+read_status(const struct child *c, struct worker_status *out)
+{
+	const struct worker_status *p = c->st;
+	uint32_t s1, s2;
+	int tries;
+	size_t i;
+
+	for (tries = 0; tries < 8; tries++) {
+		s1 = lfbshm_load(&p->seq, memory_order_acquire);
+		if (s1 & 1)
+			continue;
+		memcpy(out, (const void *)p, sizeof(*out));
+		atomic_thread_fence(memory_order_acquire);
+		s2 = lfbshm_load(&p->seq, memory_order_relaxed);
+		if (s1 == s2)
+			goto copied;
+	}
+	return false;
+copied:
+#define CLEAN(f) do { \
+	(f)[sizeof(f) - 1] = '\0'; \
+	for (i = 0; (f)[i] != '\0'; i++) \
+		if ((unsigned char)(f)[i] < 0x20 || \
+		    (unsigned char)(f)[i] > 0x7e) \
+			(f)[i] = '?'; \
+	} while (0)
+	CLEAN(out->backend);
+	CLEAN(out->tracker);
+	CLEAN(out->last_error);
+#undef CLEAN
+	if (out->state > POLICY_FALLBACK)
+		out->state = POLICY_NO_CLIENTS;
+	return true;
+}
+
+static void
+status_guest(struct evbuffer *b, const struct child *c)
+{
+	struct worker_status s;
+	bool ok = c->pid > 0 && read_status(c, &s);
+
+	evbuffer_add_printf(b, "{\"name\":");
+	json_str(b, c->g.name);
+	evbuffer_add_printf(b, ",\"pid\":%d,\"running\":%s,\"restarts\":%u,"
+	    "\"socket\":", (int)c->pid, c->pid > 0 ? "true" : "false",
+	    c->restarts);
+	json_str(b, c->g.socket);
+	evbuffer_add_printf(b, ",\"listen\":");
+	json_str(b, c->g.listen);
+	if (!ok) {
+		evbuffer_add_printf(b, ",\"state\":\"%s\"}",
+		    c->pid > 0 ? "starting" : "stopped");
+		return;
+	}
+	evbuffer_add_printf(b, ",\"backend\":");
+	json_str(b, s.backend);
+	evbuffer_add_printf(b, ",\"tracker\":");
+	json_str(b, s.tracker);
+	evbuffer_add_printf(b, ",\"state\":");
+	json_str(b, policy_state_name((enum policy_state)s.state));
+	evbuffer_add_printf(b,
+	    ",\"provider_up\":%s,\"vnc_port\":%u,\"web_port\":%u"
+	    ",\"width\":%u,\"height\":%u,\"format\":%u"
+	    ",\"interval_ms\":%u,\"scans_per_sec\":%.3f"
+	    ",\"scans\":%llu,\"scans_skipped\":%llu"
+	    ",\"dirty_requests\":%llu,\"dirty_pages\":%llu,\"tiles\":%llu"
+	    ",\"rects\":%llu,\"updates_sent\":%llu,\"bytes_sent\":%llu"
+	    ",\"clients\":%u,\"clients_total\":%llu,\"wakeups\":%llu"
+	    ",\"traps_armed\":%llu,\"traps_fired\":%llu"
+	    ",\"full_compares\":%llu,\"input_events\":%llu"
+	    ",\"uptime_ms\":%llu,\"cpu_usec\":%llu,\"last_error\":",
+	    s.provider_up ? "true" : "false", s.vnc_port, s.web_port,
+	    s.width, s.height, s.format, s.interval_ms,
+	    (double)s.scans_per_sec_milli / 1000.0,
+	    (unsigned long long)s.scans, (unsigned long long)s.scans_skipped,
+	    (unsigned long long)s.dirty_requests,
+	    (unsigned long long)s.dirty_pages, (unsigned long long)s.tiles,
+	    (unsigned long long)s.rects, (unsigned long long)s.updates_sent,
+	    (unsigned long long)s.bytes_sent, s.clients,
+	    (unsigned long long)s.clients_total,
+	    (unsigned long long)s.wakeups, (unsigned long long)s.traps_armed,
+	    (unsigned long long)s.traps_fired,
+	    (unsigned long long)s.full_compares,
+	    (unsigned long long)s.input_events,
+	    (unsigned long long)s.uptime_ms, (unsigned long long)s.cpu_usec);
+	json_str(b, s.last_error);
+	evbuffer_add_printf(b, "}");
+}
+
+static int
+ctl_status(void *arg, struct evbuffer *out)
+{
+	struct master *m = arg;
+	const struct child *c;
+	bool first = true;
+
+	evbuffer_add_printf(out, "{\"ok\":true,\"pid\":%d,\"guests\":[",
+	    (int)getpid());
+	for (c = m->children; c != NULL; c = c->next) {
+		if (c->removed)
+			continue;
+		if (!first)
+			evbuffer_add_printf(out, ",");
+		first = false;
+		status_guest(out, c);
+	}
+	evbuffer_add_printf(out, "]}");
+	return 0;
+}
+
+static int
+ctl_attach(void *arg, const char *name, const char *socket, int nopts,
+    char **opts, char *why, size_t whylen)
+{
+	struct master *m = arg;
+	struct conf_guest g;
+	char *eq;
+	int i, rc;
+
+	if (!conf_guest_name_ok(name)) {
+		snprintf(why, whylen, "bad guest name \"%s\"", name);
+		return -EINVAL;
+	}
+	if (find_child(m, name) != NULL) {
+		snprintf(why, whylen, "guest %s is already attached", name);
+		return -EEXIST;
+	}
+	g = m->conf->defaults;
+	snprintf(g.name, sizeof(g.name), "%s", name);
+	g.backend = CONF_BACKEND_LFBSHM;
+	if (snprintf(g.socket, sizeof(g.socket), "%s", socket) >=
+	    (int)sizeof(g.socket)) {
+		snprintf(why, whylen, "socket path too long");
+		return -ENAMETOOLONG;
+	}
+	for (i = 0; i < nopts; i++) {
+		char kv[CONF_LINE_MAX];
+
+		snprintf(kv, sizeof(kv), "%s", opts[i]);
+		if ((eq = strchr(kv, '=')) == NULL) {
+			snprintf(why, whylen, "option \"%s\" is not key=value",
+			    opts[i]);
+			return -EINVAL;
+		}
+		*eq = '\0';
+		if ((rc = conf_set(m->conf, &g, kv, eq + 1, why, whylen)) < 0)
+			return rc;
+	}
+	if ((rc = policy_params_check(&g.policy, why, whylen)) < 0)
+		return rc;
+	if (add_child(m, &g) == NULL) {
+		snprintf(why, whylen, "cannot start a worker");
+		return -ENOMEM;
+	}
+	log_info("%s: attached on request (%s)", name, socket);
+	return 0;
+}
+
+static int
+ctl_detach(void *arg, const char *name, char *why, size_t whylen)
+{
+	struct master *m = arg;
+	struct child *c = find_child(m, name);
+
+	if (c == NULL) {
+		snprintf(why, whylen, "no guest named %s", name);
+		return -ENOENT;
+	}
+	log_info("%s: detached on request", name);
+	stop_child(c);
+	reap_removed(m);
+	return 0;
+}
+
+/*
+ * SIGHUP / reload: guests gone from the file stop, new ones start, and
+ * changed ones restart.  Guests attached at run time stay.
+ */
+static int
+reload(struct master *m, char *why, size_t whylen)
+{
+	struct conf *nc;
+	struct child *c;
+	const struct conf_guest *g;
+	size_t i;
+	int rc, k;
+
+	if (m->conf_path == NULL) {
+		snprintf(why, whylen, "no configuration file to reload");
+		return -ENOENT;
+	}
+	nc = malloc(sizeof(*nc));
+	if (nc == NULL)
+		return -ENOMEM;
+	conf_init(nc);
+	rc = conf_load(nc, m->conf_path, why, whylen);
+	for (k = 0; rc == 0 && k < m->noverrides; k++) {
+		char kv[CONF_LINE_MAX], *eq;
+
+		snprintf(kv, sizeof(kv), "%s", m->overrides[k]);
+		if ((eq = strchr(kv, '=')) == NULL)
+			continue;
+		*eq = '\0';
+		rc = conf_set(nc, NULL, kv, eq + 1, why, whylen);
+	}
+	if (rc == 0)
+		rc = conf_check(nc, why, whylen);
+	if (rc < 0) {
+		log_warnx("reload refused: %s", why);
+		free(nc);
+		return rc;
+	}
+	for (c = m->children; c != NULL; c = c->next) {
+		if (c->removed || conf_find(m->conf, c->g.name) == NULL)
+			continue;	/* attached at run time */
+		g = conf_find(nc, c->g.name);
+		if (g == NULL) {
+			log_info("%s: removed from the configuration",
+			    c->g.name);
+			stop_child(c);
+		} else if (memcmp(g, &c->g, sizeof(*g)) != 0) {
+			log_info("%s: configuration changed, restarting",
+			    c->g.name);
+			stop_child(c);
+		}
+	}
+	for (i = 0; i < nc->nguests; i++)
+		if (find_child(m, nc->guests[i].name) == NULL)
+			add_child(m, &nc->guests[i]);
+	memcpy(m->conf, nc, sizeof(*nc));
+	free(nc);
+	reap_removed(m);
+	log_info("configuration reloaded");
+	return 0;
+}
+
+static int
+ctl_reload(void *arg, char *why, size_t whylen)
+{
+	return reload(arg, why, whylen);
+}
+
+static const struct control_ops ctl_ops = {
+	.status = ctl_status,
+	.attach = ctl_attach,
+	.detach = ctl_detach,
+	.reload = ctl_reload,
+};
+
+/* ------------------------------------------------------------ signals */
+
+static void
+on_stop_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct master *m = arg;
+	struct child *c;
+
+	for (c = m->children; c != NULL; c = c->next)
+		if (c->pid > 0) {
+			log_warnx("%s: worker %d did not stop; killing it",
+			    c->g.name, (int)c->pid);
+			kill(c->pid, SIGKILL);
+		}
+}
+
+static void
+on_stop(evutil_socket_t sig, short what, void *arg)
+{
+	struct master *m = arg;
+	struct child *c;
+
+	if (m->stopping)
+		return;
+	log_info("signal %d: stopping %s", (int)sig,
+	    m->children ? "the workers" : "");
+	notify_systemd("STOPPING=1");
+	m->stopping = true;
+	for (c = m->children; c != NULL; c = c->next)
+		stop_child(c);
+	reap_removed(m);
+	if (m->children == NULL) {
+		event_base_loopexit(m->base, NULL);
+		return;
+	}
+	evtimer_add(m->ev_stop_timer, (&(struct timeval){
+	    STOP_GRACE_MS / 1000, 0 }));
+}
+
+static void
+on_sighup(evutil_socket_t sig, short what, void *arg)
+{
+	char why[256];
+
+	log_info("SIGHUP: reloading the configuration");
+	notify_systemd("RELOADING=1");
+	reload(arg, why, sizeof(why));
+	notify_systemd("READY=1");
+}
+
+int
+master_main(struct conf *conf, const char *conf_path,
+    char *const *overrides, int noverrides, const char *self)
+{
+	struct master m;
+	struct child *c;
+	size_t i;
+	int rc = 1;
+
+	memset(&m, 0, sizeof(m));
+	m.conf = conf;
+	m.conf_path = conf_path;
+	m.overrides = overrides;
+	m.noverrides = noverrides;
+	m.self = self;
+	signal(SIGPIPE, SIG_IGN);
+	m.base = event_base_new();
+	if (m.base == NULL)
+		fatalx("event_base_new");
+	m.ev_sigchld = evsignal_new(m.base, SIGCHLD, on_sigchld, &m);
+	m.ev_sigterm = evsignal_new(m.base, SIGTERM, on_stop, &m);
+	m.ev_sigint = evsignal_new(m.base, SIGINT, on_stop, &m);
+	m.ev_sighup = evsignal_new(m.base, SIGHUP, on_sighup, &m);
+	m.ev_stop_timer = evtimer_new(m.base, on_stop_timer, &m);
+	if (m.ev_sigchld == NULL || m.ev_sigterm == NULL ||
+	    m.ev_sigint == NULL || m.ev_sighup == NULL ||
+	    m.ev_stop_timer == NULL)
+		fatalx("evsignal_new");
+	event_add(m.ev_sigchld, NULL);
+	event_add(m.ev_sigterm, NULL);
+	event_add(m.ev_sigint, NULL);
+	event_add(m.ev_sighup, NULL);
+
+	if (control_open(m.base, conf->control,
+	    conf->control_group[0] ? conf->control_group : NULL, &ctl_ops, &m,
+	    &m.ctl) < 0)
+		goto out;
+
+	for (i = 0; i < conf->nguests; i++)
+		add_child(&m, &conf->guests[i]);
+	log_info("lfbvncd %s running: %zu guest%s, control socket %s",
+	    PACKAGE_VERSION, conf->nguests, conf->nguests == 1 ? "" : "s",
+	    conf->control);
+	notify_systemd("READY=1");
+	event_base_dispatch(m.base);
+	rc = 0;
+out:
+	control_close(m.ctl);
+	while ((c = m.children) != NULL) {
+		m.children = c->next;
+		if (c->pid > 0)
+			kill(c->pid, SIGKILL);
+		free_child(c);
+	}
+	event_free(m.ev_sigchld);
+	event_free(m.ev_sigterm);
+	event_free(m.ev_sigint);
+	event_free(m.ev_sighup);
+	event_free(m.ev_stop_timer);
+	event_base_free(m.base);
+	log_info("stopped");
+	return rc;
+}

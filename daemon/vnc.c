@@ -1,0 +1,872 @@
+/* vnc.c - libvncserver beside a libevent loop; see vnc.h for the design. */
+#include "config.h"
+
+#include "vnc.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <rfb/rfb.h>
+#include <rfb/rfbregion.h>
+
+#include "lfbshm.h"
+#include "log.h"
+#include "scan.h"
+
+#define VNC_QUEUE	1024	/* input events between two loop turns */
+#define VNC_PASSWORD_MAX 64
+#define VNC_STALL_CHECK_MS 250
+
+enum vnc_ev_type { VNC_EV_KEY = 1, VNC_EV_POINTER };
+
+struct vnc_ev {
+	uint32_t type;
+	uint32_t a, b, c;
+};
+
+struct vnc_client {
+	uint64_t over_since_ms;	/* when its unsent octets passed budget */
+	uint64_t sent_before;	/* octets already counted in stats */
+};
+
+struct vnc {
+	struct event_base *base;
+	struct vnc_config cfg;
+	struct vnc_callbacks cb;
+	void *arg;
+
+	rfbScreenInfoPtr screen;
+	char *passwords[2];
+	bool running;
+	int listen_fd;
+	int port;
+
+	struct evhttp *http;
+	int web_port;
+
+	int evfd;		/* client threads -> loop */
+	struct event *ev_queue;
+	struct event *ev_stall;
+
+	pthread_mutex_t lock;	/* guards queue */
+	struct vnc_ev queue[VNC_QUEUE];
+	uint32_t qhead, qtail;
+
+	_Atomic uint32_t nclients;
+	uint32_t reported_clients;
+
+	_Atomic uint64_t clients_total;
+	_Atomic uint64_t updates_sent;
+	_Atomic uint64_t bytes_gone;	/* octets sent to departed clients */
+	_Atomic uint64_t input_dropped;
+	_Atomic uint64_t refused;
+	uint64_t input_events;
+	uint64_t rects_marked;
+	uint64_t stalled_dropped;
+};
+
+/* libvncserver's log goes through ours, once per process. */
+static void
+vnc_rfblog(const char *fmt, ...)
+{
+	char buf[512];
+	size_t n;
+	va_list ap;
+
+	if (log_getverbose() < 2)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	n = strlen(buf);
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	log_debug("libvncserver: %s", buf);
+}
+
+static void
+vnc_rfberr(const char *fmt, ...)
+{
+	char buf[512];
+	size_t n;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	n = strlen(buf);
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	log_info("libvncserver: %s", buf);
+}
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void
+vnc_config_defaults(struct vnc_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->name = "lfbvnc";
+	cfg->listen = "127.0.0.1";
+	cfg->port = 5900;
+	cfg->web_dir = NOVNC_DIR;
+	cfg->max_stall_ms = 10000;
+	cfg->send_budget = 1u << 20;
+}
+
+static int
+parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, s, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		*len = sizeof(*in4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		*len = sizeof(*in6);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static bool
+addr_is_loopback(const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in *in4 = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+
+	if (ss->ss_family == AF_INET)
+		return (ntohl(in4->sin_addr.s_addr) >> 24) == 127;
+	return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+}
+
+/* Reads the first line of a private password file into buf. */
+static int
+read_password(const char *path, char *buf, size_t len, char *why,
+    size_t whylen)
+{
+	struct stat st;
+	ssize_t n;
+	char *nl;
+	int fd, rc = -EINVAL;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd == -1) {
+		snprintf(why, whylen, "password file %s: %s", path,
+		    strerror(errno));
+		return -errno;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(why, whylen, "password file %s is not a regular file",
+		    path);
+		goto out;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		snprintf(why, whylen, "password file %s is accessible by "
+		    "group or others (mode %03o); chmod 600 it", path,
+		    (unsigned)(st.st_mode & 0777));
+		goto out;
+	}
+	n = read(fd, buf, len - 1);
+	if (n < 0) {
+		snprintf(why, whylen, "password file %s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	buf[n] = '\0';
+	if ((nl = strpbrk(buf, "\r\n")) != NULL)
+		*nl = '\0';
+	if (buf[0] == '\0') {
+		snprintf(why, whylen, "password file %s is empty", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	close(fd);
+	return rc;
+}
+
+int
+vnc_config_check(const struct vnc_config *cfg, char *why, size_t whylen)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char pw[VNC_PASSWORD_MAX + 2];
+	int rc;
+
+	if (parse_addr(cfg->listen, &ss, &len) < 0) {
+		snprintf(why, whylen, "listen address \"%s\" is not a numeric "
+		    "IPv4 or IPv6 address", cfg->listen);
+		return -EINVAL;
+	}
+	if (cfg->port < 0 || cfg->port > 65535 || cfg->web_port < 0 ||
+	    cfg->web_port > 65535) {
+		snprintf(why, whylen, "port out of range");
+		return -EINVAL;
+	}
+	if (cfg->password_file == NULL) {
+		if (!addr_is_loopback(&ss) && !cfg->unsafe_no_auth) {
+			snprintf(why, whylen, "refusing to listen on %s without "
+			    "a password: set a password file, or listen on "
+			    "loopback, or set unsafe-no-auth", cfg->listen);
+			return -EPERM;
+		}
+		return 0;
+	}
+	rc = read_password(cfg->password_file, pw, sizeof(pw), why, whylen);
+	explicit_bzero(pw, sizeof(pw));
+	return rc;
+}
+
+static int
+listen_tcp(const char *addr, int port, int *bound_port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, one = 1;
+
+	if (parse_addr(addr, &ss, &len) < 0)
+		return -EINVAL;
+	if (ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) == -1 ||
+	    listen(fd, 32) == -1) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
+	len = sizeof(ss);
+	getsockname(fd, (struct sockaddr *)&ss, &len);
+	*bound_port = ntohs(ss.ss_family == AF_INET ?
+	    ((struct sockaddr_in *)&ss)->sin_port :
+	    ((struct sockaddr_in6 *)&ss)->sin6_port);
+	return fd;
+}
+
+/* ---------------------------------------------- client threads -> loop */
+
+static void
+kick(struct vnc *v)
+{
+	uint64_t one = 1;
+
+	(void)!write(v->evfd, &one, sizeof(one));
+}
+
+static void
+enqueue(struct vnc *v, uint32_t type, uint32_t a, uint32_t b, uint32_t c)
+{
+	pthread_mutex_lock(&v->lock);
+	if (v->qtail - v->qhead < VNC_QUEUE) {
+		v->queue[v->qtail % VNC_QUEUE] = (struct vnc_ev){ type, a, b,
+		    c };
+		v->qtail++;
+	} else {
+		atomic_fetch_add(&v->input_dropped, 1);
+	}
+	pthread_mutex_unlock(&v->lock);
+	kick(v);
+}
+
+static void
+client_gone(rfbClientPtr cl)
+{
+	struct vnc *v = cl->screen->screenData;
+	struct vnc_client *c = cl->clientData;
+
+	atomic_fetch_add(&v->bytes_gone,
+	    (uint64_t)rfbStatGetSentBytes(cl) - (c ? c->sent_before : 0));
+	free(c);
+	cl->clientData = NULL;
+	atomic_fetch_sub(&v->nclients, 1);
+	kick(v);
+}
+
+static enum rfbNewClientAction
+new_client(rfbClientPtr cl)
+{
+	struct vnc *v = cl->screen->screenData;
+	struct vnc_client *c;
+
+	if (v->cfg.max_clients != 0 &&
+	    atomic_load(&v->nclients) >= v->cfg.max_clients) {
+		atomic_fetch_add(&v->refused, 1);
+		return RFB_CLIENT_REFUSE;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return RFB_CLIENT_REFUSE;
+	cl->clientData = c;
+	cl->clientGoneHook = client_gone;
+	atomic_fetch_add(&v->nclients, 1);
+	atomic_fetch_add(&v->clients_total, 1);
+	kick(v);
+	return RFB_CLIENT_ACCEPT;
+}
+
+static void
+key_event(rfbBool down, rfbKeySym keysym, rfbClientPtr cl)
+{
+	if (cl->viewOnly)
+		return;
+	enqueue(cl->screen->screenData, VNC_EV_KEY, (uint32_t)keysym,
+	    down ? 1 : 0, 0);
+}
+
+static void
+pointer_event(int mask, int x, int y, rfbClientPtr cl)
+{
+	if (cl->viewOnly)
+		return;
+	/* libvncserver clamps to the screen; be sure anyway. */
+	if (x < 0 || y < 0 || x >= cl->screen->width ||
+	    y >= cl->screen->height)
+		return;
+	enqueue(cl->screen->screenData, VNC_EV_POINTER, (uint32_t)x,
+	    (uint32_t)y, (uint32_t)mask & 0xff);
+}
+
+static void
+update_done(rfbClientPtr cl, int result)
+{
+	struct vnc *v = cl->screen->screenData;
+
+	if (result)
+		atomic_fetch_add(&v->updates_sent, 1);
+}
+
+static void
+on_queue(evutil_socket_t fd, short what, void *arg)
+{
+	struct vnc *v = arg;
+	struct vnc_ev evs[64];
+	uint64_t cnt;
+	uint32_t n, i, nc;
+
+	(void)!read(fd, &cnt, sizeof(cnt));
+	nc = atomic_load(&v->nclients);
+	if (nc != v->reported_clients) {
+		v->reported_clients = nc;
+		log_info("%s: %u client%s connected", v->cfg.name, nc,
+		    nc == 1 ? "" : "s");
+		if (v->cb.clients)
+			v->cb.clients(v->arg, nc);
+	}
+	do {
+		pthread_mutex_lock(&v->lock);
+		for (n = 0; n < 64 && v->qhead != v->qtail; n++, v->qhead++)
+			evs[n] = v->queue[v->qhead % VNC_QUEUE];
+		pthread_mutex_unlock(&v->lock);
+		for (i = 0; i < n; i++) {
+			v->input_events++;
+			if (evs[i].type == VNC_EV_KEY && v->cb.key)
+				v->cb.key(v->arg, evs[i].a, evs[i].b != 0);
+			else if (evs[i].type == VNC_EV_POINTER && v->cb.pointer)
+				v->cb.pointer(v->arg, evs[i].a, evs[i].b,
+				    evs[i].c);
+		}
+	} while (n == 64);
+}
+
+/*
+ * A client whose socket keeps more than the budget unsent for longer than
+ * max_stall_ms is not reading.  shutdown() makes its output thread's
+ * blocked write fail, and libvncserver then tears the client down on its
+ * own threads; closing the fd here would race with them.
+ */
+static void
+on_stall_check(evutil_socket_t fd, short what, void *arg)
+{
+	struct vnc *v = arg;
+	rfbClientIteratorPtr it;
+	rfbClientPtr cl;
+	struct vnc_client *c;
+	uint64_t now = now_ms();
+	int outq;
+
+	it = rfbGetClientIterator(v->screen);
+	while ((cl = rfbClientIteratorNext(it)) != NULL) {
+		c = cl->clientData;
+		if (c == NULL || cl->sock == RFB_INVALID_SOCKET)
+			continue;
+		if (ioctl(cl->sock, SIOCOUTQ, &outq) == -1)
+			continue;
+		if ((uint32_t)outq <= v->cfg.send_budget) {
+			c->over_since_ms = 0;
+			continue;
+		}
+		if (c->over_since_ms == 0) {
+			c->over_since_ms = now;
+			continue;
+		}
+		if (now - c->over_since_ms >= v->cfg.max_stall_ms) {
+			log_warnx("%s: client %s has not read %d octets for "
+			    "%llu ms: disconnecting it", v->cfg.name, cl->host,
+			    outq, (unsigned long long)(now - c->over_since_ms));
+			v->stalled_dropped++;
+			c->over_since_ms = UINT64_MAX / 2;
+			shutdown(cl->sock, SHUT_RDWR);
+		}
+	}
+	rfbReleaseClientIterator(it);
+}
+
+/* ------------------------------------------------------------ web */
+
+static const char *
+content_type(const char *path)
+{
+	static const struct { const char *ext, *type; } types[] = {
+		{ ".html", "text/html; charset=utf-8" },
+		{ ".js", "text/javascript" },
+		{ ".css", "text/css" },
+		{ ".svg", "image/svg+xml" },
+		{ ".png", "image/png" },
+		{ ".ico", "image/x-icon" },
+		{ ".json", "application/json" },
+		{ ".mp3", "audio/mpeg" },
+		{ ".oga", "audio/ogg" },
+	};
+	const char *dot = strrchr(path, '.');
+	size_t i;
+
+	for (i = 0; dot != NULL && i < sizeof(types) / sizeof(types[0]); i++)
+		if (strcmp(dot, types[i].ext) == 0)
+			return types[i].type;
+	return "application/octet-stream";
+}
+
+/*
+ * Serves the noVNC directory, read-only.  "/" redirects to a page that
+ * connects at once to this guest's RFB port (websockets are detected on
+ * that port by libvncserver).
+ */
+static void
+on_http(struct evhttp_request *req, void *arg)
+{
+	struct vnc *v = arg;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = evhttp_uri_get_path(uri);
+	char *decoded = NULL, full[PATH_MAX], real[PATH_MAX], root[PATH_MAX];
+	char loc[256];
+	struct evbuffer *body;
+	struct stat st;
+	int fd = -1;
+
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET &&
+	    evhttp_request_get_command(req) != EVHTTP_REQ_HEAD) {
+		evhttp_send_error(req, 405, "Method Not Allowed");
+		return;
+	}
+	if (path == NULL || strcmp(path, "/") == 0 || path[0] == '\0') {
+		snprintf(loc, sizeof(loc), "/vnc.html?autoconnect=1&resize="
+		    "scale&port=%d&path=", v->port);
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Location", loc);
+		evhttp_send_reply(req, 302, "Found", NULL);
+		return;
+	}
+	decoded = evhttp_uridecode(path, 0, NULL);
+	if (decoded == NULL || strstr(decoded, "..") != NULL ||
+	    snprintf(full, sizeof(full), "%s%s", v->cfg.web_dir, decoded) >=
+	    (int)sizeof(full) || realpath(v->cfg.web_dir, root) == NULL ||
+	    realpath(full, real) == NULL ||
+	    strncmp(real, root, strlen(root)) != 0 ||
+	    (fd = open(real, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		evhttp_send_error(req, 404, "Not Found");
+		goto out;
+	}
+	body = evbuffer_new();
+	if (body == NULL || evbuffer_add_file(body, fd, 0, st.st_size) != 0) {
+		evbuffer_free(body);
+		evhttp_send_error(req, 500, "Internal Error");
+		goto out;
+	}
+	fd = -1;	/* the evbuffer owns it now */
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", content_type(real));
+	evhttp_send_reply(req, 200, "OK", body);
+	evbuffer_free(body);
+out:
+	if (fd != -1)
+		close(fd);
+	free(decoded);
+}
+
+/* ------------------------------------------------------------ API */
+
+int
+vnc_open(struct event_base *base, const struct vnc_config *cfg,
+    const struct vnc_callbacks *cb, void *arg, struct vnc **out)
+{
+	struct vnc *v;
+	char why[256], pw[VNC_PASSWORD_MAX + 2];
+	int rc;
+
+	if ((rc = vnc_config_check(cfg, why, sizeof(why))) < 0) {
+		log_warnx("%s: %s", cfg->name, why);
+		return rc;
+	}
+	v = calloc(1, sizeof(*v));
+	if (v == NULL)
+		return -ENOMEM;
+	v->base = base;
+	v->cfg = *cfg;
+	if (cb != NULL)
+		v->cb = *cb;
+	v->arg = arg;
+	v->listen_fd = -1;
+	v->evfd = -1;
+	pthread_mutex_init(&v->lock, NULL);
+
+	rfbLog = vnc_rfblog;
+	rfbErr = vnc_rfberr;
+
+	if (cfg->password_file != NULL) {
+		if ((rc = read_password(cfg->password_file, pw, sizeof(pw),
+		    why, sizeof(why))) < 0) {
+			log_warnx("%s: %s", cfg->name, why);
+			goto fail;
+		}
+		v->passwords[0] = strdup(pw);
+		explicit_bzero(pw, sizeof(pw));
+		if (v->passwords[0] == NULL) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+	}
+
+	v->listen_fd = listen_tcp(cfg->listen, cfg->port, &v->port);
+	if (v->listen_fd < 0) {
+		rc = v->listen_fd;
+		log_warnx("%s: cannot listen on %s port %d: %s", cfg->name,
+		    cfg->listen, cfg->port, strerror(-rc));
+		goto fail;
+	}
+
+	v->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (v->evfd == -1) {
+		rc = -errno;
+		goto fail;
+	}
+	v->ev_queue = event_new(base, v->evfd, EV_READ | EV_PERSIST, on_queue,
+	    v);
+	v->ev_stall = event_new(base, -1, EV_PERSIST, on_stall_check, v);
+	if (v->ev_queue == NULL || v->ev_stall == NULL ||
+	    event_add(v->ev_queue, NULL) == -1) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+
+	if (cfg->web_dir != NULL && cfg->web_port > 0) {
+		struct evhttp_bound_socket *bs;
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+
+		v->http = evhttp_new(base);
+		if (v->http == NULL) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+		evhttp_set_allowed_methods(v->http,
+		    EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+		evhttp_set_gencb(v->http, on_http, v);
+		bs = evhttp_bind_socket_with_handle(v->http, cfg->listen,
+		    (uint16_t)cfg->web_port);
+		if (bs == NULL) {
+			rc = -EADDRINUSE;
+			log_warnx("%s: cannot serve the web viewer on %s port "
+			    "%d", cfg->name, cfg->listen, cfg->web_port);
+			goto fail;
+		}
+		getsockname(evhttp_bound_socket_get_fd(bs),
+		    (struct sockaddr *)&ss, &len);
+		v->web_port = ntohs(ss.ss_family == AF_INET ?
+		    ((struct sockaddr_in *)&ss)->sin_port :
+		    ((struct sockaddr_in6 *)&ss)->sin6_port);
+	}
+	*out = v;
+	return 0;
+fail:
+	vnc_close(v);
+	return rc;
+}
+
+static void
+apply_format(rfbScreenInfoPtr s, uint32_t format)
+{
+	rfbPixelFormat *f = &s->serverFormat;
+
+	f->trueColour = TRUE;
+	f->bigEndian = FALSE;
+	switch (format) {
+	case LFBSHM_FORMAT_RGB565:
+		f->bitsPerPixel = 16;
+		f->depth = 16;
+		f->redMax = 31;
+		f->greenMax = 63;
+		f->blueMax = 31;
+		f->redShift = 11;
+		f->greenShift = 5;
+		f->blueShift = 0;
+		break;
+	case LFBSHM_FORMAT_XBGR8888:
+		f->bitsPerPixel = 32;
+		f->depth = 24;
+		f->redMax = f->greenMax = f->blueMax = 255;
+		f->redShift = 0;
+		f->greenShift = 8;
+		f->blueShift = 16;
+		break;
+	default:	/* XRGB8888, and RGB888 widened by the scanner */
+		f->bitsPerPixel = 32;
+		f->depth = 24;
+		f->redMax = f->greenMax = f->blueMax = 255;
+		f->redShift = 16;
+		f->greenShift = 8;
+		f->blueShift = 0;
+		break;
+	}
+	s->bitsPerPixel = f->bitsPerPixel;
+	s->depth = f->depth;
+}
+
+static int
+start(struct vnc *v, uint8_t *fb, uint32_t width, uint32_t height,
+    uint32_t format)
+{
+	uint32_t bpp = format == LFBSHM_FORMAT_RGB565 ? 2 : 4;
+	rfbScreenInfoPtr s;
+
+	s = rfbGetScreen(NULL, NULL, (int)width, (int)height, 8, 3, (int)bpp);
+	if (s == NULL)
+		return -ENOMEM;
+	v->screen = s;
+	s->screenData = v;
+	s->desktopName = v->cfg.name;
+	s->frameBuffer = (char *)fb;
+	s->paddedWidthInBytes = (int)(width * bpp);
+	apply_format(s, format);
+	s->alwaysShared = TRUE;
+	s->deferUpdateTime = 0;
+	/* Our rectangles are already merged; never collapse to a bbox. */
+	s->maxRectsPerUpdate = 100000;
+	s->cursor = NULL;	/* never draw a cursor into the shadow */
+	s->maxClientWait = (int)v->cfg.max_stall_ms;
+	s->newClientHook = new_client;
+	s->kbdAddEvent = key_event;
+	s->ptrAddEvent = pointer_event;
+	s->displayFinishedHook = update_done;
+	if (v->passwords[0] != NULL) {
+		s->authPasswdData = v->passwords;
+		s->passwordCheck = rfbCheckPasswordByList;
+		s->authPasswdFirstViewOnly = 1;
+	}
+	/* Our own listening socket: exact address, port 0 for tests. */
+	s->port = v->port;
+	s->ipv6port = 0;
+	s->autoPort = FALSE;
+	s->listenSock = v->listen_fd;
+	s->maxFd = v->listen_fd;
+	s->socketState = RFB_SOCKET_READY;
+	FD_ZERO(&s->allFds);
+	FD_SET(v->listen_fd, &s->allFds);
+	v->listen_fd = -1;	/* libvncserver closes it at shutdown */
+
+	rfbInitServer(s);
+	rfbRunEventLoop(s, -1, TRUE);
+	v->running = true;
+	{
+		struct timeval tv = { 0, VNC_STALL_CHECK_MS * 1000 };
+
+		event_add(v->ev_stall, &tv);
+	}
+	log_info("%s: VNC on %s port %d%s", v->cfg.name, v->cfg.listen,
+	    v->port, v->passwords[0] ? " (password)" : "");
+	return 0;
+}
+
+int
+vnc_set_framebuffer(struct vnc *v, uint8_t *fb, uint32_t width,
+    uint32_t height, uint32_t format)
+{
+	uint32_t bpp = format == LFBSHM_FORMAT_RGB565 ? 2 : 4;
+	rfbClientIteratorPtr it;
+	rfbClientPtr cl;
+
+	if (!v->running)
+		return start(v, fb, width, height, format);
+
+	/* No client may be sending from the old buffer while we swap. */
+	it = rfbGetClientIterator(v->screen);
+	while ((cl = rfbClientIteratorNext(it)) != NULL)
+		LOCK(cl->sendMutex);
+	rfbReleaseClientIterator(it);
+
+	rfbNewFramebuffer(v->screen, (char *)fb, (int)width, (int)height, 8, 3,
+	    (int)bpp);
+	apply_format(v->screen, format);
+	v->screen->paddedWidthInBytes = (int)(width * bpp);
+
+	it = rfbGetClientIterator(v->screen);
+	while ((cl = rfbClientIteratorNext(it)) != NULL) {
+		v->screen->setTranslateFunction(cl);
+		UNLOCK(cl->sendMutex);
+	}
+	rfbReleaseClientIterator(it);
+	log_info("%s: framebuffer now %ux%u", v->cfg.name, width, height);
+	return 0;
+}
+
+void
+vnc_mark(struct vnc *v, const struct scan_rect *r, size_t n)
+{
+	sraRegionPtr region, rect;
+	size_t i;
+
+	if (!v->running || n == 0)
+		return;
+	region = sraRgnCreate();
+	for (i = 0; i < n; i++) {
+		rect = sraRgnCreateRect((int)r[i].x, (int)r[i].y,
+		    (int)(r[i].x + r[i].w), (int)(r[i].y + r[i].h));
+		sraRgnOr(region, rect);
+		sraRgnDestroy(rect);
+	}
+	v->rects_marked += n;
+	rfbMarkRegionAsModified(v->screen, region);
+	sraRgnDestroy(region);
+}
+
+bool
+vnc_wants_update(struct vnc *v)
+{
+	rfbClientIteratorPtr it;
+	rfbClientPtr cl;
+	bool wants = false;
+
+	if (!v->running)
+		return false;
+	it = rfbGetClientIterator(v->screen);
+	while (!wants && (cl = rfbClientIteratorNext(it)) != NULL) {
+		LOCK(cl->updateMutex);
+		wants = !sraRgnEmpty(cl->requestedRegion);
+		UNLOCK(cl->updateMutex);
+	}
+	rfbReleaseClientIterator(it);
+	return wants;
+}
+
+uint32_t
+vnc_nclients(struct vnc *v)
+{
+	return v->reported_clients;
+}
+
+void
+vnc_get_stats(struct vnc *v, struct vnc_stats *out)
+{
+	rfbClientIteratorPtr it;
+	rfbClientPtr cl;
+	uint64_t bytes = atomic_load(&v->bytes_gone);
+
+	memset(out, 0, sizeof(*out));
+	if (v->running) {
+		it = rfbGetClientIterator(v->screen);
+		while ((cl = rfbClientIteratorNext(it)) != NULL)
+			bytes += (uint64_t)rfbStatGetSentBytes(cl);
+		rfbReleaseClientIterator(it);
+	}
+	out->clients = v->reported_clients;
+	out->clients_total = atomic_load(&v->clients_total);
+	out->rects_marked = v->rects_marked;
+	out->updates_sent = atomic_load(&v->updates_sent);
+	out->bytes_sent = bytes;
+	out->input_events = v->input_events;
+	out->input_dropped = atomic_load(&v->input_dropped);
+	out->stalled_dropped = v->stalled_dropped;
+	out->refused = atomic_load(&v->refused);
+}
+
+int
+vnc_port(struct vnc *v)
+{
+	return v->port;
+}
+
+int
+vnc_web_port(struct vnc *v)
+{
+	return v->web_port;
+}
+
+void
+vnc_close(struct vnc *v)
+{
+	if (v == NULL)
+		return;
+	if (v->screen != NULL) {
+		if (v->running)
+			rfbShutdownServer(v->screen, TRUE);
+		v->screen->frameBuffer = NULL;
+		rfbScreenCleanup(v->screen);
+	}
+	if (v->ev_queue != NULL)
+		event_free(v->ev_queue);
+	if (v->ev_stall != NULL)
+		event_free(v->ev_stall);
+	if (v->http != NULL)
+		evhttp_free(v->http);
+	if (v->evfd != -1)
+		close(v->evfd);
+	if (v->listen_fd != -1)
+		close(v->listen_fd);
+	if (v->passwords[0] != NULL) {
+		explicit_bzero(v->passwords[0], strlen(v->passwords[0]));
+		free(v->passwords[0]);
+	}
+	pthread_mutex_destroy(&v->lock);
+	free(v);
+}
