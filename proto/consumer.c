@@ -43,6 +43,7 @@ struct lfbshm_consumer {
 
 	struct lfbshm_header	 hdr;		/* private copy, checked */
 	uint64_t		 features;
+	char			 tracker[16];	/* from the WELCOME */
 	uint64_t		 npages;
 	size_t			 nwords;
 
@@ -437,6 +438,8 @@ lfbshm_consumer_open(const char *socket_path, uint64_t want_features,
 		    "expected %d", nfds, LFBSHM_NFDS);
 		goto fail;
 	}
+	/* Checked printable and terminated by lfbshm_check_welcome. */
+	memcpy(c->tracker, w.tracker, sizeof(c->tracker));
 	r = attach(c, &w, fds);
 	/* attach took [1..3]; [0] is only needed until it is mapped. */
 	close(fds[0]);
@@ -499,6 +502,8 @@ lfbshm_consumer_features(const struct lfbshm_consumer *c)
 const char *
 lfbshm_consumer_tracker_name(const struct lfbshm_consumer *c)
 {
+	if (c->tracker[0] != '\0')
+		return c->tracker;
 	return (c->features & LFBSHM_F_DIRTY) != 0 ? "provider" : "none";
 }
 

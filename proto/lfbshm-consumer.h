@@ -87,8 +87,9 @@ int lfbshm_consumer_broken(const struct lfbshm_consumer *c);
 /* Features granted by the provider. */
 uint64_t lfbshm_consumer_features(const struct lfbshm_consumer *c);
 /*
- * For status displays: "provider" when F_DIRTY was granted (the provider
- * tracks writes; the protocol does not say with what), else "none".
+ * For status displays: the tracker the provider names in its WELCOME
+ * ("kvm", "uffd", ...), else "provider" when F_DIRTY was granted, else
+ * "none".
  */
 const char *lfbshm_consumer_tracker_name(const struct lfbshm_consumer *c);
 /* Timeout for each request in milliseconds; -1 waits forever. */

@@ -172,10 +172,10 @@ struct lfbshm_hello {
  *   +-------+-------+-------+--------+-------------+------------+
  *   | magic |version|status |features|fb_map_offset| fb_map_size|
  *   +-------+-------+-------+--------+-------------+------------+
- *   32         36     40                          64           128
- *   +----------+------+---------------------------+-------------+
- *   | ctrl_size| nfds |   reserved (checked)      |   reason    |
- *   +----------+------+---------------------------+-------------+
+ *   32         36     40                 48        64           128
+ *   +----------+------+------------------+---------+-------------+
+ *   | ctrl_size| nfds |reserved (checked)| tracker |   reason    |
+ *   +----------+------+------------------+---------+-------------+
  */
 struct lfbshm_welcome {
 	uint32_t magic;		/* LFBSHM_MAGIC */
@@ -187,7 +187,11 @@ struct lfbshm_welcome {
 				   <= LFBSHM_MAX_FB_SIZE */
 	uint32_t ctrl_size;	/* octets of fd [0]; multiple of 4096 */
 	uint32_t nfds;		/* LFBSHM_NFDS when OK, else 0 */
-	uint8_t reserved[24];	/* zero, checked */
+	uint8_t reserved[8];	/* zero, checked */
+	char tracker[16];	/* NUL-terminated name of the provider's
+				   write tracker ("kvm", "uffd", "none"...),
+				   printable ASCII, may be empty; for people
+				   and status displays, never interpreted */
 	char reason[LFBSHM_REASON_LEN];	/* NUL-terminated text for people,
 					   set when status != OK; may be
 					   empty; never interpreted */
@@ -393,6 +397,7 @@ _Static_assert(offsetof(struct lfbshm_hello, features) == 8, "hello");
 _Static_assert(sizeof(struct lfbshm_welcome) == 128, "welcome size");
 _Static_assert(offsetof(struct lfbshm_welcome, fb_map_offset) == 16, "w");
 _Static_assert(offsetof(struct lfbshm_welcome, ctrl_size) == 32, "w");
+_Static_assert(offsetof(struct lfbshm_welcome, tracker) == 48, "w");
 _Static_assert(offsetof(struct lfbshm_welcome, reason) == 64, "w");
 _Static_assert(sizeof(struct lfbshm_header) == 64, "header size");
 _Static_assert(offsetof(struct lfbshm_header, fb_size) == 24, "header");

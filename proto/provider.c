@@ -294,6 +294,8 @@ start_session(struct lfbshm_provider *p, int conn, uint16_t version,
 
 	lfbshm_welcome_ok(&w, version, granted, p->fb_off, p->fb_size,
 	    h.ctrl_size);
+	lfbshm_welcome_set_tracker(&w, p->t != NULL ?
+	    lfbshm_tracker_kind_name(p->t->kind) : "none");
 	fds[0] = ctrl;
 	fds[1] = p->fb_fd;
 	fds[2] = kick;

@@ -30,6 +30,7 @@ static const struct {
 	[LFBSHM_E_WELCOME_MAGIC]	= { "welcome.magic", EPROTO },
 	[LFBSHM_E_WELCOME_STATUS]	= { "welcome.status", EPROTO },
 	[LFBSHM_E_WELCOME_REASON]	= { "welcome.reason", EPROTO },
+	[LFBSHM_E_WELCOME_TRACKER]	= { "welcome.tracker", EPROTO },
 	[LFBSHM_E_WELCOME_RESERVED]	= { "welcome.reserved", EPROTO },
 	[LFBSHM_E_WELCOME_REFUSAL]	= { "welcome.refusal", EPROTO },
 	[LFBSHM_E_WELCOME_VERSION]	= { "welcome.version", EPROTO },
@@ -205,6 +206,18 @@ lfbshm_welcome_ok(struct lfbshm_welcome *w, uint16_t version,
 }
 
 void
+lfbshm_welcome_set_tracker(struct lfbshm_welcome *w, const char *name)
+{
+	size_t i;
+
+	memset(w->tracker, 0, sizeof(w->tracker));
+	for (i = 0; name != NULL && name[i] != '\0' &&
+	    i + 1 < sizeof(w->tracker); i++)
+		w->tracker[i] = (name[i] > 0x20 && name[i] < 0x7f) ?
+		    name[i] : '?';
+}
+
+void
 lfbshm_welcome_refuse(struct lfbshm_welcome *w, uint16_t status,
     const char *reason)
 {
@@ -232,6 +245,21 @@ lfbshm_welcome_reason(const struct lfbshm_welcome *w, char *buf, size_t len)
 	buf[i] = '\0';
 }
 
+/* NUL-terminated within len, and only visible ASCII before the NUL. */
+static bool
+tracker_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\0')
+			return true;
+		if (s[i] <= 0x20 || s[i] >= 0x7f)
+			return false;
+	}
+	return false;
+}
+
 int
 lfbshm_check_welcome(const struct lfbshm_welcome *w, uint16_t min_version,
     uint16_t max_version, uint64_t asked, char *why, size_t whylen)
@@ -248,6 +276,9 @@ lfbshm_check_welcome(const struct lfbshm_welcome *w, uint16_t min_version,
 	if (!all_zero(w->reserved, sizeof(w->reserved)))
 		return fail(LFBSHM_E_WELCOME_RESERVED, why, whylen,
 		    "reserved octets are not zero");
+	if (!tracker_ok(w->tracker, sizeof(w->tracker)))
+		return fail(LFBSHM_E_WELCOME_TRACKER, why, whylen,
+		    "tracker name is not printable NUL-terminated ASCII");
 	if (w->status != LFBSHM_STATUS_OK) {
 		if (w->version != 0 || w->features != 0 ||
 		    w->fb_map_offset != 0 || w->fb_map_size != 0 ||

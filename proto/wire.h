@@ -61,6 +61,7 @@ enum lfbshm_wire_err {
 	LFBSHM_E_WELCOME_MAGIC,	/* magic != LFBSHM_MAGIC */
 	LFBSHM_E_WELCOME_STATUS,/* unknown status */
 	LFBSHM_E_WELCOME_REASON,/* reason has no NUL */
+	LFBSHM_E_WELCOME_TRACKER,/* tracker has no NUL or is not printable */
 	LFBSHM_E_WELCOME_RESERVED,/* reserved octets not zero */
 	LFBSHM_E_WELCOME_REFUSAL,/* refusal with a non-zero version,
 				   features, fb_map_*, ctrl_size or nfds */
@@ -177,6 +178,8 @@ void lfbshm_welcome_ok(struct lfbshm_welcome *w, uint16_t version,
     uint64_t features, uint64_t fb_map_offset, uint64_t fb_map_size,
     uint32_t ctrl_size);
 /* reason is truncated to fit and may be NULL. */
+/* The informative tracker name (truncated to 15 visible characters). */
+void lfbshm_welcome_set_tracker(struct lfbshm_welcome *w, const char *name);
 void lfbshm_welcome_refuse(struct lfbshm_welcome *w, uint16_t status,
     const char *reason);
 

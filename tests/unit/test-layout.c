@@ -155,9 +155,15 @@ test_welcome(void)
 	memcpy(c, b, 128); c[40] = 1;			/* reserved 40..63 */
 	CHECK(lfbshm_wire_check_welcome(c, 128, 1, 1, asked, why,
 	    sizeof(why)) == -LFBSHM_E_WELCOME_RESERVED);
-	memcpy(c, b, 128); c[63] = 1;
+	memcpy(c, b, 128); c[47] = 1;			/* last reserved */
 	CHECK(lfbshm_wire_check_welcome(c, 128, 1, 1, asked, why,
 	    sizeof(why)) == -LFBSHM_E_WELCOME_RESERVED);
+	memcpy(c, b, 128); memcpy(c + 48, "uffd", 5);	/* tracker 48..63 */
+	CHECK(lfbshm_wire_check_welcome(c, 128, 1, 1, asked, why,
+	    sizeof(why)) == 0);
+	memcpy(c, b, 128); memset(c + 48, 'u', 16);	/* no NUL */
+	CHECK(lfbshm_wire_check_welcome(c, 128, 1, 1, asked, why,
+	    sizeof(why)) == -LFBSHM_E_WELCOME_TRACKER);
 	memcpy(c, b, 128); memset(c + 64, 'r', 64);	/* reason 64..127 */
 	CHECK(lfbshm_wire_check_welcome(c, 128, 1, 1, asked, why,
 	    sizeof(why)) == -LFBSHM_E_WELCOME_REASON);

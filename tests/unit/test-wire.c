@@ -186,8 +186,17 @@ test_welcome(void)
 	memset(w.reason, 'x', sizeof(w.reason));
 	NEG(LFBSHM_E_WELCOME_REASON, wel(&w));
 	w = g;
-	w.reserved[23] = 1;
+	w.reserved[7] = 1;
 	NEG(LFBSHM_E_WELCOME_RESERVED, wel(&w));
+	w = g;
+	memset(w.tracker, 'k', sizeof(w.tracker));
+	NEG(LFBSHM_E_WELCOME_TRACKER, wel(&w));
+	w = g;
+	memcpy(w.tracker, "k\tm", 4);
+	NEG(LFBSHM_E_WELCOME_TRACKER, wel(&w));
+	w = g;
+	lfbshm_welcome_set_tracker(&w, "kvm");
+	CHECK(wel(&w) == 0 && strcmp(w.tracker, "kvm") == 0);
 	w = g;
 	w.version = 2;
 	NEG(LFBSHM_E_WELCOME_VERSION, wel(&w));
