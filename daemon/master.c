@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -97,6 +98,23 @@ notify_systemd(const char *msg)
 	close(fd);
 }
 
+/* /run/lfbvnc may not exist yet (tmpfs): create the last component. */
+static int
+make_parent_dir(const char *path)
+{
+	char dir[CONF_PATH_MAX], *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
+		log_warn("cannot create %s", dir);
+		return -errno;
+	}
+	return 0;
+}
+
 static struct child *
 find_child(struct master *m, const char *name)
 {
@@ -119,10 +137,14 @@ spawn(struct child *c)
 	int sv[2], n, argc = 0;
 	pid_t pid;
 
-	if ((n = conf_guest_format(&c->g, text, sizeof(text))) < 0) {
+	/* The globals a worker uses, then its own block. */
+	n = snprintf(text, sizeof(text), "web-dir \"%s\"\n", m->conf->web_dir);
+	if (n < 0 || (size_t)n >= sizeof(text) ||
+	    conf_guest_format(&c->g, text + n, sizeof(text) - (size_t)n) < 0) {
 		log_warnx("%s: configuration too large", c->g.name);
-		return n;
+		return -ENOSPC;
 	}
+	n = (int)strlen(text);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
 		log_warn("%s: socketpair", c->g.name);
 		return -errno;
@@ -646,6 +668,8 @@ master_main(struct conf *conf, const char *conf_path,
 	event_add(m.ev_sigint, NULL);
 	event_add(m.ev_sighup, NULL);
 
+	if (make_parent_dir(conf->control) < 0)
+		goto out;
 	if (control_open(m.base, conf->control,
 	    conf->control_group[0] ? conf->control_group : NULL, &ctl_ops, &m,
 	    &m.ctl) < 0)

@@ -519,7 +519,8 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 }
 
 int
-worker_main(const struct conf_guest *g, int ipc_fd, struct worker_status *st)
+worker_main(const struct conf *c, const struct conf_guest *g, int ipc_fd,
+    struct worker_status *st)
 {
 	struct worker *w;
 	struct vnc_config vc;
@@ -565,6 +566,8 @@ worker_main(const struct conf_guest *g, int ipc_fd, struct worker_status *st)
 	vc.unsafe_no_auth = g->unsafe_no_auth;
 	vc.web_port = g->web ? g->web_port : -1;
 	vc.max_clients = g->max_clients;
+	if (c->web_dir[0] != '\0')
+		vc.web_dir = c->web_dir;
 	if (vc.web_port < 0)
 		vc.web_port = 0, vc.web_dir = NULL;
 	if (vnc_open(w->base, &vc, &cb, w, &w->vnc) < 0)
@@ -615,8 +618,9 @@ out:
 }
 
 /*
- * The master hands the worker its guest block over the IPC socket (one
- * message), parsed with the same code as the configuration file.
+ * The master hands the worker the globals it needs and its guest block
+ * over the IPC socket (one message), parsed with the same code as the
+ * configuration file.
  */
 int
 worker_exec_main(const char *name, int ipc_fd, int status_fd)
@@ -629,7 +633,7 @@ worker_exec_main(const char *name, int ipc_fd, int status_fd)
 	ssize_t n;
 	int rc;
 
-	log_init(name, 0);
+	log_init("lfbvncd", 0);
 	n = recv(ipc_fd, text, sizeof(text) - 1, 0);
 	if (n <= 0)
 		fatalx("worker %s: no configuration from the master", name);
@@ -648,7 +652,7 @@ worker_exec_main(const char *name, int ipc_fd, int status_fd)
 	if (st == MAP_FAILED)
 		fatal("worker %s: status page", name);
 	close(status_fd);
-	rc = worker_main(g, ipc_fd, st);
+	rc = worker_main(c, g, ipc_fd, st);
 	munmap(st, sizeof(*st));
 	free(c);
 	return rc;

@@ -15,7 +15,7 @@
 #include "status.h"
 
 /* Runs the worker's loop; returns the process exit status. */
-int worker_main(const struct conf_guest *g, int ipc_fd,
+int worker_main(const struct conf *c, const struct conf_guest *g, int ipc_fd,
     struct worker_status *st);
 
 /* Entry from main(): reads the configuration from ipc_fd first. */
