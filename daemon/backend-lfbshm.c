@@ -113,8 +113,14 @@ lf_take_events(struct backend *b)
 		out |= BACKEND_EV_WAKE;
 	if (ev & LFBSHM_EV_MODE)
 		out |= BACKEND_EV_MODE;
-	if (ev & LFBSHM_EV_CLOSING)
+	if (ev & LFBSHM_EV_CLOSING) {
+		const char *e = lfbshm_consumer_error(
+		    ((struct backend_lfbshm *)b)->c);
+
+		snprintf(b->why, sizeof(b->why), "%s", e[0] != '\0' ? e :
+		    "the provider is closing");
 		out |= BACKEND_EV_GONE;
+	}
 	return out;
 }
 

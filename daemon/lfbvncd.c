@@ -118,9 +118,12 @@ main(int argc, char **argv)
 
 	log_init(argv[0], use_syslog);
 	conf_init(&conf);
-	/* The default file is optional when guests come from -g. */
-	if (conf_path == NULL && (nguests == 0 ||
-	    access(DEFAULT_CONF, R_OK) == 0))
+	/*
+	 * The default file is optional: guests may also come from -g, from
+	 * watch-dir or from "lfbvncctl attach".  A file named with -f must
+	 * exist.
+	 */
+	if (conf_path == NULL && access(DEFAULT_CONF, F_OK) == 0)
 		conf_path = DEFAULT_CONF;
 	if (conf_path != NULL &&
 	    conf_load(&conf, conf_path, why, sizeof(why)) < 0)
@@ -160,6 +163,9 @@ main(int argc, char **argv)
 		snprintf(conf.control, sizeof(conf.control), "%s", control);
 	if (conf_check(&conf, why, sizeof(why)) < 0)
 		fatalx("%s", why);
+	if (conf.nguests == 0 && conf.watch_dir[0] == '\0')
+		log_info("no guests configured yet: add them with "
+		    "\"lfbvncctl attach NAME SOCKET\"");
 	if (check) {
 		printf("configuration OK: %zu guest%s\n", conf.nguests,
 		    conf.nguests == 1 ? "" : "s");

@@ -8,12 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <dirent.h>
+#include <limits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,6 +46,7 @@ struct child {
 	uint64_t started_ms;
 	uint32_t restarts;
 	bool removed;		/* detached or gone from the configuration */
+	bool watched;		/* attached because its socket appeared */
 	struct event *ev_restart;
 	struct master *m;
 	struct child *next;
@@ -60,6 +64,8 @@ struct master {
 	bool stopping;
 	struct event *ev_sigchld, *ev_sigterm, *ev_sigint, *ev_sighup;
 	struct event *ev_stop_timer;
+	int watch_fd;		/* inotify on conf->watch_dir, or -1 */
+	struct event *ev_watch;
 };
 
 static uint64_t
@@ -549,7 +555,8 @@ reload(struct master *m, char *why, size_t whylen)
 		return rc;
 	}
 	for (c = m->children; c != NULL; c = c->next) {
-		if (c->removed || conf_find(m->conf, c->g.name) == NULL)
+		if (c->removed || c->watched ||
+		    conf_find(m->conf, c->g.name) == NULL)
 			continue;	/* attached at run time */
 		g = conf_find(nc, c->g.name);
 		if (g == NULL) {
@@ -584,6 +591,141 @@ static const struct control_ops ctl_ops = {
 	.detach = ctl_detach,
 	.reload = ctl_reload,
 };
+
+/* ------------------------------------------------------------ watch-dir */
+
+static bool
+port_used(struct master *m, int port)
+{
+	const struct child *c;
+
+	for (c = m->children; c != NULL; c = c->next)
+		if (!c->removed && (c->g.port == port ||
+		    (c->g.web && c->g.web_port == port)))
+			return true;
+	return false;
+}
+
+/*
+ * A provider socket NAME.sock appeared in the watched directory: serve it
+ * as guest NAME on the first free port from watch-port-base (its web
+ * viewer, when on, 100 below, like 5800/5900).
+ */
+static void
+watch_attach(struct master *m, const char *file)
+{
+	struct conf_guest g;
+	char name[CONF_NAME_MAX + 1];
+	size_t len = strlen(file);
+	int port;
+
+	if (len <= 5 || len - 5 > CONF_NAME_MAX ||
+	    strcmp(file + len - 5, ".sock") != 0)
+		return;
+	memcpy(name, file, len - 5);
+	name[len - 5] = '\0';
+	if (!conf_guest_name_ok(name) || find_child(m, name) != NULL)
+		return;
+	g = m->conf->defaults;
+	snprintf(g.name, sizeof(g.name), "%s", name);
+	g.backend = CONF_BACKEND_LFBSHM;
+	if (snprintf(g.socket, sizeof(g.socket), "%s/%s", m->conf->watch_dir,
+	    file) >= (int)sizeof(g.socket)) {
+		log_warnx("watch-dir: %s/%s: path too long", m->conf->watch_dir,
+		    file);
+		return;
+	}
+	for (port = m->conf->watch_port_base; port < 65535; port++)
+		if (!port_used(m, port) &&
+		    (!g.web || (port > 100 && !port_used(m, port - 100))))
+			break;
+	if (port >= 65535) {
+		log_warnx("watch-dir: no free port for %s", name);
+		return;
+	}
+	g.port = port;
+	g.web_port = port - 100;
+	log_info("%s: provider socket appeared in %s: attaching on port %d",
+	    name, m->conf->watch_dir, port);
+	struct child *c = add_child(m, &g);
+	if (c != NULL)
+		c->watched = true;
+}
+
+static void
+watch_detach(struct master *m, const char *file)
+{
+	struct child *c;
+	char path[CONF_PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s/%s", m->conf->watch_dir, file) >=
+	    (int)sizeof(path))
+		return;		/* never attached: too long */
+	for (c = m->children; c != NULL; c = c->next)
+		if (!c->removed && c->watched && strcmp(c->g.socket, path) == 0) {
+			log_info("%s: provider socket removed: detaching",
+			    c->g.name);
+			stop_child(c);
+		}
+	reap_removed(m);
+}
+
+static void
+on_watch(evutil_socket_t fd, short what, void *arg)
+{
+	struct master *m = arg;
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *ev;
+	ssize_t n;
+	char *p;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (p = buf; p < buf + n; p += sizeof(*ev) + ev->len) {
+			ev = (const struct inotify_event *)(void *)p;
+			if (ev->len == 0 || memchr(ev->name, '\0', ev->len) ==
+			    NULL)
+				continue;
+			if (ev->mask & (IN_CREATE | IN_MOVED_TO))
+				watch_attach(m, ev->name);
+			else if (ev->mask & (IN_DELETE | IN_MOVED_FROM))
+				watch_detach(m, ev->name);
+		}
+	}
+}
+
+static int
+watch_open(struct master *m)
+{
+	struct dirent *de;
+	DIR *d;
+
+	if (m->conf->watch_dir[0] == '\0')
+		return 0;
+	if (mkdir(m->conf->watch_dir, 0755) == -1 && errno != EEXIST) {
+		log_warn("watch-dir %s", m->conf->watch_dir);
+		return -errno;
+	}
+	m->watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (m->watch_fd == -1 || inotify_add_watch(m->watch_fd,
+	    m->conf->watch_dir, IN_CREATE | IN_MOVED_TO | IN_DELETE |
+	    IN_MOVED_FROM | IN_ONLYDIR) == -1) {
+		log_warn("watch-dir %s: inotify", m->conf->watch_dir);
+		return -errno;
+	}
+	m->ev_watch = event_new(m->base, m->watch_fd, EV_READ | EV_PERSIST,
+	    on_watch, m);
+	if (m->ev_watch == NULL || event_add(m->ev_watch, NULL) == -1)
+		return -ENOMEM;
+	/* Sockets already there when we start. */
+	if ((d = opendir(m->conf->watch_dir)) != NULL) {
+		while ((de = readdir(d)) != NULL)
+			if (de->d_type == DT_SOCK || de->d_type == DT_UNKNOWN)
+				watch_attach(m, de->d_name);
+		closedir(d);
+	}
+	log_info("watching %s for provider sockets", m->conf->watch_dir);
+	return 0;
+}
 
 /* ------------------------------------------------------------ signals */
 
@@ -645,6 +787,7 @@ master_main(struct conf *conf, const char *conf_path,
 	int rc = 1;
 
 	memset(&m, 0, sizeof(m));
+	m.watch_fd = -1;
 	m.conf = conf;
 	m.conf_path = conf_path;
 	m.overrides = overrides;
@@ -677,6 +820,8 @@ master_main(struct conf *conf, const char *conf_path,
 
 	for (i = 0; i < conf->nguests; i++)
 		add_child(&m, &conf->guests[i]);
+	if (watch_open(&m) < 0)
+		goto out;
 	log_info("lfbvncd %s running: %zu guest%s, control socket %s",
 	    PACKAGE_VERSION, conf->nguests, conf->nguests == 1 ? "" : "s",
 	    conf->control);
@@ -696,6 +841,10 @@ out:
 	event_free(m.ev_sigint);
 	event_free(m.ev_sighup);
 	event_free(m.ev_stop_timer);
+	if (m.ev_watch != NULL)
+		event_free(m.ev_watch);
+	if (m.watch_fd != -1)
+		close(m.watch_fd);
 	event_base_free(m.base);
 	log_info("stopped");
 	return rc;
