@@ -18,3 +18,6 @@ daemon_lfbvncd_CPPFLAGS = $(AM_CPPFLAGS) $(EVENT_CFLAGS)
 daemon_lfbvncd_LDADD = daemon/libdaemon.a proto/liblfbshm.a \
 	common/libcommon.a $(VNCSERVER_LIBS) $(EVENT_LIBS) -lpthread
 include daemon/ctl.mk
+
+daemonman8dir = $(mandir)/man8
+dist_daemonman8_DATA = docs/lfbvncd.8
