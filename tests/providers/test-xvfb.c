@@ -588,6 +588,9 @@ main(void)
 		goto out;
 	CHECK(lfbshm_consumer_features(R.c) & LFBSHM_F_DIRTY,
 	    "F_DIRTY not granted");
+	CHECK(strcmp(lfbshm_consumer_tracker_name(R.c), "uffd") == 0,
+	    "the WELCOME names tracker \"%s\", not uffd",
+	    lfbshm_consumer_tracker_name(R.c));
 	err = lfbshm_consumer_mode(R.c, &mi);
 	CHECK(err == 0, "mode: %s", lfbshm_consumer_error(R.c));
 	if (err != 0)
