@@ -28,6 +28,12 @@
  * drawing side draws the new mode, then publishes it with
  * lfbshm_provider_set_mode, so a consumer never sees a mode before its
  * first frame is in the framebuffer.
+ *
+ * Signals (taken by the main thread through a signalfd): SIGINT and
+ * SIGTERM stop cleanly (the provider raises EV_CLOSING and removes the
+ * socket); SIGUSR1 asks for the next mode of mode_list; SIGUSR2 freezes
+ * the screen at a frame boundary until the next SIGUSR2, so a test can
+ * compare a still framebuffer with what it was told changed.
  */
 #include "config.h"
 

@@ -135,6 +135,8 @@ struct dstate {
 	struct pointer p;
 	int32_t ndmg;
 	struct rect dmg[NDAMAGE];
+	uint32_t pal_t;		/* time of pal */
+	uint32_t pal[256];	/* plasma colours for this frame */
 	uint32_t row[ROWBUF];
 };
 
@@ -216,7 +218,7 @@ static const char words[] =
     "update|vector|window|xfer|yield|zone|pixel|stride|dirty|page|slot|"
     "vcpu|tracker|region|scan|sync|fence|ring|tile|encode";
 static const char commands[] =
-    "make -j4|git status|ls -l|cat notes.txt|dmesg | tail|"
+    "make -j4|git status|ls -l|cat notes.txt|dmesg -w|"
     "grep -rn dirty src/|uptime|df -h|git log --oneline|ps aux";
 static const char files[] =
     "notes.txt|todo.md|photo.png|report.pdf|main.c|Makefile|setup.sh|"
@@ -651,28 +653,45 @@ paint_term(const struct dstate *d, const struct span *s)
 }
 
 /*
- * A moving plasma (sums of sines of position and time) with film grain:
- * the grain keeps it as hard to compress as real video is.
+ * A moving plasma (sums of sines of position and time) with film grain,
+ * for [a, b) of the span, in the coordinates of a picture at (ox, oy).
+ * The grain keeps it as hard to compress as real video is.  The colours
+ * come from d->pal, made once per frame by set_palette.
  */
-static uint32_t
-plasma(int32_t x, int32_t y, uint32_t t, int32_t shift)
+static void
+plasma_row(const struct dstate *d, const struct span *s, int32_t a, int32_t b,
+    int32_t ox, int32_t oy, int32_t shift)
 {
-	uint32_t v, i, g, r, gr, b;
+	uint32_t t = d->pal_t, y = (uint32_t)(s->y - oy), v, g, gy, ry;
+	uint32_t px;
+	int32_t x;
 
-	v = sine8[((uint32_t)(x >> shift) + t) & 255];
-	v += sine8[((uint32_t)(y >> shift) + 2 * t) & 255];
-	v += sine8[((uint32_t)((x + y) >> (shift + 1)) + 3 * t) & 255];
-	v += sine8[((uint32_t)((x - y + 4096) >> (shift + 2)) + 255 - t) & 255];
-	i = (v / 4 + t) & 255;
-	g = (uint32_t)x * 0x9e3779b1u ^ (uint32_t)y * 0x85ebca77u ^
-	    t * 0xc2b2ae3du;
-	g ^= g >> 15;
-	g *= 0x2c1b3c6du;
-	g = (g >> 28) * 2;		/* 0..30 */
-	r = sine8[i] * 7 / 8 + g;
-	gr = sine8[(i + 85) & 255] * 7 / 8 + g;
-	b = sine8[(i + 170) & 255] * 7 / 8 + g;
-	return RGB(r, gr, b);
+	ry = sine8[((y >> shift) + 2 * t) & 255];
+	gy = y * 0x85ebca77u ^ t * 0xc2b2ae3du;
+	for (x = a; x < b; x++) {
+		px = (uint32_t)(x - ox);
+		v = ry + sine8[((px >> shift) + t) & 255];
+		v += sine8[(((px + y) >> (shift + 1)) + 3 * t) & 255];
+		v += sine8[(((px - y + 32768) >> (shift + 2)) + 255 - t) & 255];
+		g = px * 0x9e3779b1u ^ gy;
+		g ^= g >> 15;
+		g *= 0x2c1b3c6du;
+		/* channels <= 223 + 30: no carry between them */
+		s->px[x - s->x0] = d->pal[v >> 2] + (g >> 28) * 0x020202u;
+	}
+}
+
+static void
+set_palette(struct dstate *d)
+{
+	uint32_t t = (uint32_t)(d->frame + d->seed) & 0xffffff, j, i;
+
+	d->pal_t = t;
+	for (j = 0; j < 256; j++) {
+		i = (j + t) & 255;
+		d->pal[j] = RGB(sine8[i] * 7 / 8, sine8[(i + 85) & 255] * 7 / 8,
+		    sine8[(i + 170) & 255] * 7 / 8);
+	}
 }
 
 /* "HH:MM:SS" for a number of seconds. */
@@ -697,8 +716,7 @@ static void
 paint_player(const struct dstate *d, const struct span *s)
 {
 	const struct rect *w = &d->lay[L_PLAYER], *v = &d->video;
-	uint32_t t = (uint32_t)(d->frame + d->seed) & 0xffffff;
-	int32_t x, cy, r, barw;
+	int32_t cy, r, barw;
 	char tc[16];
 
 	if (s->y <= w->y + TITLE_H || s->y == w->y + w->h - 1) {
@@ -708,8 +726,8 @@ paint_player(const struct dstate *d, const struct span *s)
 	sp_fill(s, w->x, w->x + 1, RGB(0x0b, 0x0e, 0x13));
 	sp_fill(s, w->x + w->w - 1, w->x + w->w, RGB(0x0b, 0x0e, 0x13));
 	if (s->y >= v->y && s->y < v->y + v->h) {
-		for (x = MAX(s->x0, v->x); x < MIN(s->x1, v->x + v->w); x++)
-			s->px[x - s->x0] = plasma(x - v->x, s->y - v->y, t, 1);
+		plasma_row(d, s, MAX(s->x0, v->x), MIN(s->x1, v->x + v->w),
+		    v->x, v->y, 1);
 		/* a time code burnt into the picture, as test videos have */
 		fmt_hms(tc, d->frame / 60);
 		tc[8] = '.';
@@ -836,12 +854,10 @@ static void
 paint_full(const struct dstate *d, const struct span *s)
 {
 	const struct term *t = &d->t;
-	uint32_t tm = (uint32_t)(d->frame + d->seed) & 0xffffff;
 	uint32_t slot = (uint32_t)(t->cy % TERM_LINES);
-	int32_t x, n;
+	int32_t n;
 
-	for (x = s->x0; x < s->x1; x++)
-		s->px[x - s->x0] = plasma(x, s->y, tm, 2);
+	plasma_row(d, s, s->x0, s->x1, 0, 0, 2);
 	/* what the user types, so input is visible over a fullscreen app */
 	if (t->cols > 0) {
 		n = MIN(t->cx, t->cols);
@@ -1615,8 +1631,9 @@ layout(struct dstate *d)
 	/* the dragged file manager and its path */
 	if (d->workload == DEMO_DRAG) {
 		r = &d->lay[L_FILES];
-		r->w = MIN(440, w - 2 * m);
-		r->h = MIN(320, d->deskh - 2 * m);
+		/* small screens: small enough to have room to move */
+		r->w = MIN(440, w * 3 / 5);
+		r->h = MIN(320, d->deskh * 3 / 5);
 		if (r->w >= 64 && r->h >= 64) {
 			d->pcx = (w - r->w) / 2;
 			d->pcy = (d->deskh - r->h) / 2;
@@ -1668,6 +1685,7 @@ demo_start(struct demo_state *st, uint8_t *fb, const struct demo_mode *m,
 		d->t.cursor = 1;
 
 	d->ndmg = 0;
+	set_palette(d);
 	all = (struct rect){ 0, 0, d->w, d->h };
 	redraw(d, fb, all);
 }
@@ -1689,6 +1707,8 @@ demo_frame(struct demo_state *st, uint8_t *fb, const struct demo_mode *m,
 	}
 	rel = frame >= d->base ? frame - d->base : 0;
 	d->frame = frame;
+	if (d->on[L_PLAYER] || d->on[L_FULL])
+		set_palette(d);
 
 	for (i = 0; i < nin; i++) {
 		if (in[i].type == DEMO_INPUT_KEY)

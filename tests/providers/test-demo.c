@@ -13,6 +13,8 @@
  *    framebuffer (0 lost pages).  A negative control leaves one changed,
  *    reported page out of the shadow before a checkpoint: the comparison
  *    must find it;
+ *  - where the provider grants F_TRAP: a trap armed on the frozen screen
+ *    fires (EV_TRAP) once it moves again;
  *  - a pointer event draws the pointer where it was sent;
  *  - SIGUSR1 changes the mode: EV_MODE, the new size, an ALL_DIRTY reply;
  *  - SIGTERM: EV_CLOSING, exit status 0, the socket file removed.
@@ -374,7 +376,20 @@ main(int argc, char *argv[])
 			    "%zu", k, bad, first);
 			printf("ok: checkpoint %d: 0 lost pages\n", k);
 		}
-		kill(demo_pid, SIGUSR2);
+		if (k == 0 && (lfbshm_consumer_features(c) & LFBSHM_F_TRAP)) {
+			/* the screen is still: arm the trap, thaw, it fires */
+			bool fired = true;
+
+			lfbshm_consumer_take_events(c);
+			CHECK(lfbshm_consumer_arm_trap(c, 3, &fired) == 0 &&
+			    !fired, "arm_trap on a still screen: %s, fired %d",
+			    lfbshm_consumer_error(c), fired);
+			kill(demo_pid, SIGUSR2);
+			CHECK(wait_event(LFBSHM_EV_TRAP) == 0,
+			    "no EV_TRAP after the screen moved");
+			printf("ok: trap armed on a still screen fired\n");
+		} else
+			kill(demo_pid, SIGUSR2);
 		for (i = 0; i < 20; i++) {
 			if ((rc = scan(&all, &nd)) != 0)
 				die("get_dirty: %s", lfbshm_consumer_error(c));
