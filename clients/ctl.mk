@@ -1,9 +1,9 @@
-# lfbvncctl: the control socket client (daemon/control.h).  It needs no
-# library: plain sockets and its own bounded JSON reader.
+# lfbvncctl: the control socket client (daemon/control.h): plain sockets
+# and the bounded JSON reader of common/.
 bin_PROGRAMS += clients/lfbvncctl
-clients_lfbvncctl_SOURCES = clients/lfbvncctl.c \
-	clients/json-read.c clients/json-read.h
+clients_lfbvncctl_SOURCES = clients/lfbvncctl.c
 clients_lfbvncctl_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon
+clients_lfbvncctl_LDADD = common/libcommon.a
 
 # Its man page, installed by directory name: the man*_MANS variables
 # belong to other fragments.

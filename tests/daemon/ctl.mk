@@ -5,16 +5,12 @@ TESTS += tests/daemon/test-conf tests/daemon/test-control \
 	tests/daemon/test-json
 tests_daemon_test_conf_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon
 tests_daemon_test_conf_LDADD = daemon/libdaemon.a common/libcommon.a
-tests_daemon_test_control_SOURCES = tests/daemon/test-control.c \
-	clients/json-read.c clients/json-read.h
 tests_daemon_test_control_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon \
-	-I$(top_srcdir)/clients $(EVENT_CFLAGS)
+	$(EVENT_CFLAGS)
 tests_daemon_test_control_LDADD = daemon/libdaemon.a common/libcommon.a \
 	$(EVENT_LIBS) -lpthread
 # JSON written by the daemon, read back by lfbvncctl's reader.
-tests_daemon_test_json_SOURCES = tests/daemon/test-json.c \
-	clients/json-read.c clients/json-read.h
 tests_daemon_test_json_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon \
-	-I$(top_srcdir)/clients $(EVENT_CFLAGS)
+	$(EVENT_CFLAGS)
 tests_daemon_test_json_LDADD = daemon/libdaemon.a common/libcommon.a \
 	$(EVENT_LIBS)

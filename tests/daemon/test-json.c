@@ -1,6 +1,6 @@
 /*
  * test-json: the daemon's JSON writer (daemon/json.c) read back by
- * lfbvncctl's reader (clients/json-read.c), and the reader against
+ * lfbvncctl's reader (common/json-read.c), and the reader against
  * hostile documents.
  */
 #include "config.h"

@@ -9,12 +9,12 @@ TESTS += tests/fuzz/conf-replay.sh
 EXTRA_DIST += tests/fuzz/conf-replay.sh tests/fuzz/conf-libfuzzer.sh \
 	tests/fuzz/corpus/conf
 
-# json-read: lfbvncctl's JSON reader (clients/json-read.c) over hostile
+# json-read: lfbvncctl's JSON reader (common/json-read.c) over hostile
 # replies.  Seeds: real replies of each shape, and edge cases.
 check_PROGRAMS += tests/fuzz/replay-json-read
 tests_fuzz_replay_json_read_SOURCES = tests/fuzz/replay.c \
-	tests/fuzz/fuzz-json-read.c clients/json-read.c clients/json-read.h
-tests_fuzz_replay_json_read_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/clients
+	tests/fuzz/fuzz-json-read.c common/json-read.c common/json-read.h
+tests_fuzz_replay_json_read_CPPFLAGS = $(AM_CPPFLAGS)
 TESTS += tests/fuzz/json-read-replay.sh
 EXTRA_DIST += tests/fuzz/json-read-replay.sh \
 	tests/fuzz/json-read-libfuzzer.sh tests/fuzz/corpus/json-read
@@ -29,12 +29,12 @@ tests/fuzz/fuzz-conf-libfuzzer: $(FUZZ_CONF_SRCS) $(srcdir)/daemon/conf.h \
 	    -I$(top_srcdir)/daemon $(WARN_CFLAGS) \
 	    $(FUZZ_BUILD_CFLAGS) -o $@ $(FUZZ_CONF_SRCS)
 FUZZ_JSON_READ_SRCS = $(srcdir)/tests/fuzz/fuzz-json-read.c \
-	$(srcdir)/clients/json-read.c
+	$(srcdir)/common/json-read.c
 tests/fuzz/fuzz-json-read-libfuzzer: $(FUZZ_JSON_READ_SRCS) \
-    $(srcdir)/clients/json-read.h config.h
+    $(srcdir)/common/json-read.h config.h
 	@$(MKDIR_P) tests/fuzz
 	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_BUILD_CPPFLAGS) \
-	    -I$(top_srcdir)/clients $(WARN_CFLAGS) \
+	    $(WARN_CFLAGS) \
 	    $(FUZZ_BUILD_CFLAGS) -o $@ $(FUZZ_JSON_READ_SRCS)
 check_SCRIPTS += tests/fuzz/fuzz-conf-libfuzzer \
 	tests/fuzz/fuzz-json-read-libfuzzer

@@ -1,5 +1,5 @@
 /*
- * fuzz-json-read.c - fuzz lfbvncctl's JSON reader (clients/json-read.c),
+ * fuzz-json-read.c - fuzz lfbvncctl's JSON reader (common/json-read.c),
  * which parses whatever the daemon (or anything at the socket's path)
  * sends.  An accepted document is walked whole through the accessors;
  * every string must be a C string of valid length.

@@ -1,5 +1,6 @@
 /*
- * json-read.h - a small JSON reader for lfbvncctl.
+ * json-read.h - a small, bounded JSON reader for hostile input: the
+ * daemon's replies in lfbvncctl, QMP replies in the Xen backend.
  *
  * The daemon's replies are read as hostile input: the text is bounded
  * (JR_MAX_TEXT), nesting is bounded (JR_MAX_DEPTH, so the recursive
