@@ -72,6 +72,10 @@ struct conf_guest;
 
 int backend_lfbshm_open(const struct conf_guest *g, struct backend **out,
     char *why, size_t whylen);
+#ifdef HAVE_XEN
+int backend_xen_open(const struct conf_guest *g, struct backend **out,
+    char *why, size_t whylen);
+#endif
 
 static inline void
 backend_close(struct backend *b)

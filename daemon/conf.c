@@ -46,6 +46,7 @@ enum kw_type {
 	KW_BACKEND,	/* lfbshm | xen */
 	KW_TILE,	/* 16 | 32 | 64 | 128 */
 	KW_RATE,	/* Hz, min..max, stored as 1000 / Hz ms */
+	KW_MODE,	/* WxHxBPP[@stride]: digits, 'x' and '@' only */
 };
 
 #define KW_GLOBAL	0x01	/* a field of struct conf, not of a guest */
@@ -90,6 +91,9 @@ static const struct keyword keywords[] = {
 	{ "max-clients", KW_U32, 0, G_(max_clients), 0, 65535, 1u << 8 },
 	{ "tile", KW_TILE, 0, G_(tile), 16, 128, 1u << 9 },
 	{ "force-compare", KW_BOOL, 0, G_(force_compare), 0, 0, 1u << 10 },
+	{ "max-stall", KW_U32, 0, G_(max_stall_ms), 100, 600000, 1u << 16 },
+	{ "mode", KW_MODE, KW_EMPTY_OK, G_(mode), 0, 0, 1u << 17 },
+	{ "domid", KW_U32, 0, G_(domid), 0, 0x7fef, 1u << 18 },
 	/* max-rate is the friendly spelling; min-interval is exact. */
 	{ "min-interval", KW_U32, 0, G_(policy.min_interval_ms),
 	    1, 10000, 1u << 11 },
@@ -342,6 +346,19 @@ kw_store(const struct keyword *kw, void *base, const char *v, char *err,
 		memcpy(field, &b, sizeof(b));
 		return 0;
 	}
+	case KW_MODE:
+		if (len >= kw->size) {
+			say(err, errlen, "mode too long (at most %zu octets)",
+			    kw->size - 1);
+			return -ENAMETOOLONG;
+		}
+		if (strspn(v, "0123456789x@") != len) {
+			say(err, errlen, "mode must look like 1024x768x32 or "
+			    "1024x768x32@4096");
+			return -EINVAL;
+		}
+		memcpy(field, v, len + 1);
+		return 0;
 	case KW_BACKEND: {
 		enum conf_backend b;
 
@@ -411,6 +428,7 @@ conf_init(struct conf *c)
 	c->defaults.max_clients = 0;
 	c->defaults.tile = 32;
 	c->defaults.force_compare = false;
+	c->defaults.max_stall_ms = 10000;
 	policy_defaults(&c->defaults.policy);
 	c->defaults.given = 0;
 	c->nguests = 0;
@@ -973,6 +991,7 @@ conf_guest_format(const struct conf_guest *g, char *buf, size_t len)
 		case KW_PATH:
 		case KW_ID:
 		case KW_ADDR:
+		case KW_MODE:
 			out_quoted(&o, (const char *)field, kw->size);
 			break;
 		case KW_INT:

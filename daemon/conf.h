@@ -62,6 +62,10 @@ struct conf_guest {
 	uint32_t max_clients;		/* 0 = unlimited */
 	uint32_t tile;			/* scanner tile edge, pixels */
 	bool force_compare;		/* ignore the tracker (benchmarks) */
+	uint32_t max_stall_ms;		/* drop a client not reading this long */
+	char mode[48];			/* xen: "WxHxBPP[@stride]", "" = from
+					   the guest's xenstore key only */
+	uint32_t domid;			/* xen: set by the master at run time */
 	struct policy_params policy;
 	uint32_t given;			/* settings given in the guest's own
 					   block (or conf_set on it): these

@@ -2,12 +2,15 @@
 # plumbing are a library so unit tests and benchmarks link the same code
 # the daemon runs.
 noinst_LIBRARIES += daemon/libdaemon.a
-daemon_libdaemon_a_CPPFLAGS = $(AM_CPPFLAGS) $(EVENT_CFLAGS) $(VNCSERVER_CFLAGS)
+daemon_libdaemon_a_CPPFLAGS = $(AM_CPPFLAGS) $(EVENT_CFLAGS) $(VNCSERVER_CFLAGS) \
+	$(XEN_CFLAGS)
 daemon_libdaemon_a_SOURCES = \
 	daemon/scan.c daemon/scan.h \
 	daemon/policy.c daemon/policy.h \
 	daemon/vnc.c daemon/vnc.h \
 	daemon/backend.h daemon/backend-lfbshm.c \
+	daemon/qmp.c daemon/qmp.h \
+	daemon/xenmode.c daemon/xenmode.h \
 	daemon/status.h \
 	daemon/worker.c daemon/worker.h \
 	daemon/master.c daemon/master.h
@@ -16,7 +19,13 @@ sbin_PROGRAMS += daemon/lfbvncd
 daemon_lfbvncd_SOURCES = daemon/lfbvncd.c
 daemon_lfbvncd_CPPFLAGS = $(AM_CPPFLAGS) $(EVENT_CFLAGS)
 daemon_lfbvncd_LDADD = daemon/libdaemon.a proto/liblfbshm.a \
-	common/libcommon.a $(VNCSERVER_LIBS) $(EVENT_LIBS) -lpthread
+	common/libcommon.a $(VNCSERVER_LIBS) $(EVENT_LIBS) $(XEN_LIBS) \
+	-lpthread
+
+if HAVE_XEN
+daemon_libdaemon_a_SOURCES += daemon/backend-xen.c
+endif
+
 include daemon/ctl.mk
 
 daemonman8dir = $(mandir)/man8

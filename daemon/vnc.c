@@ -739,12 +739,13 @@ vnc_set_framebuffer(struct vnc *v, uint8_t *fb, uint32_t width,
 	if (!v->running)
 		return start(v, fb, width, height, format);
 
-	/* No client may be sending from the old buffer while we swap. */
-	it = rfbGetClientIterator(v->screen);
-	while ((cl = rfbClientIteratorNext(it)) != NULL)
-		LOCK(cl->sendMutex);
-	rfbReleaseClientIterator(it);
-
+	/*
+	 * rfbNewFramebuffer itself holds every client's sendMutex while it
+	 * swaps the buffer (libvncserver 0.9.13 and later), so no client
+	 * sends from the old one; taking those non-recursive mutexes here
+	 * first would deadlock the worker on the first mode change with a
+	 * client connected.
+	 */
 	rfbNewFramebuffer(v->screen, (char *)fb, (int)width, (int)height, 8, 3,
 	    (int)bpp);
 	apply_format(v->screen, format);
@@ -752,10 +753,17 @@ vnc_set_framebuffer(struct vnc *v, uint8_t *fb, uint32_t width,
 
 	it = rfbGetClientIterator(v->screen);
 	while ((cl = rfbClientIteratorNext(it)) != NULL) {
+		LOCK(cl->sendMutex);
 		v->screen->setTranslateFunction(cl);
 		UNLOCK(cl->sendMutex);
 	}
 	rfbReleaseClientIterator(it);
+	/*
+	 * Between rfbNewFramebuffer and apply_format a client thread may
+	 * have sent the new buffer with libvncserver's default format;
+	 * send it all again with the right one.
+	 */
+	rfbMarkRectAsModified(v->screen, 0, 0, (int)width, (int)height);
 	log_info("%s: framebuffer now %ux%u", v->cfg.name, width, height);
 	return 0;
 }

@@ -387,13 +387,23 @@ backend_attach(struct worker *w)
 	case CONF_BACKEND_LFBSHM:
 		rc = backend_lfbshm_open(&w->g, &be, why, sizeof(why));
 		break;
+#ifdef HAVE_XEN
+	case CONF_BACKEND_XEN:
+		rc = backend_xen_open(&w->g, &be, why, sizeof(why));
+		break;
+#endif
 	default:
 		snprintf(why, sizeof(why), "backend not built in");
 		rc = -EOPNOTSUPP;
 		break;
 	}
 	if (rc < 0) {
-		set_error(w, "cannot attach to %s: %s", w->g.socket, why);
+		if (w->g.backend == CONF_BACKEND_XEN)
+			set_error(w, "cannot attach to domain %u: %s",
+			    w->g.domid, why);
+		else
+			set_error(w, "cannot attach to %s: %s", w->g.socket,
+			    why);
 		return rc;
 	}
 	w->be = be;
@@ -566,6 +576,7 @@ worker_main(const struct conf *c, const struct conf_guest *g, int ipc_fd,
 	vc.unsafe_no_auth = g->unsafe_no_auth;
 	vc.web_port = g->web ? g->web_port : -1;
 	vc.max_clients = g->max_clients;
+	vc.max_stall_ms = g->max_stall_ms;
 	if (c->web_dir[0] != '\0')
 		vc.web_dir = c->web_dir;
 	if (vc.web_port < 0)

@@ -6,3 +6,11 @@ tests_daemon_test_scan_LDADD = daemon/libdaemon.a
 tests_daemon_test_policy_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon
 tests_daemon_test_policy_LDADD = daemon/libdaemon.a
 include tests/daemon/ctl.mk
+
+# The Xen backend's parsers and QMP exchanges (no hypervisor needed).
+check_PROGRAMS += tests/daemon/test-xen-parse
+TESTS += tests/daemon/test-xen-parse
+tests_daemon_test_xen_parse_SOURCES = tests/daemon/test-xen-parse.c \
+	daemon/xenmode.c daemon/qmp.c
+tests_daemon_test_xen_parse_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon
+tests_daemon_test_xen_parse_LDADD = common/libcommon.a -lpthread

@@ -44,3 +44,4 @@ endif
 # Other targets, each in its own fragment (after the shared variables).
 include tests/fuzz/xwd.mk
 include tests/fuzz/conf.mk
+include tests/fuzz/xen.mk
