@@ -47,6 +47,7 @@ enum kw_type {
 	KW_TILE,	/* 16 | 32 | 64 | 128 */
 	KW_RATE,	/* Hz, min..max, stored as 1000 / Hz ms */
 	KW_MODE,	/* WxHxBPP[@stride]: digits, 'x' and '@' only */
+	KW_PATHLIST,	/* absolute paths separated by ':' */
 };
 
 #define KW_GLOBAL	0x01	/* a field of struct conf, not of a guest */
@@ -77,6 +78,8 @@ static const struct keyword keywords[] = {
 	    1, 65535, 0 },
 	{ "web-dir", KW_PATH, KW_GLOBAL, C_(web_dir), 0, 0, 0 },
 	{ "user", KW_ID, KW_GLOBAL | KW_EMPTY_OK, C_(user), 0, 0, 0 },
+	{ "xl-config-dirs", KW_PATHLIST, KW_GLOBAL | KW_EMPTY_OK,
+	    C_(xl_config_dirs), 0, 0, 0 },
 
 	{ "backend", KW_BACKEND, 0, G_(backend), 0, 0, 1u << 0 },
 	{ "socket", KW_PATH, KW_EMPTY_OK | KW_SOCKET, G_(socket),
@@ -346,6 +349,26 @@ kw_store(const struct keyword *kw, void *base, const char *v, char *err,
 		memcpy(field, &b, sizeof(b));
 		return 0;
 	}
+	case KW_PATHLIST: {
+		const char *p;
+
+		if (len >= kw->size) {
+			say(err, errlen, "list too long (at most %zu octets)",
+			    kw->size - 1);
+			return -ENAMETOOLONG;
+		}
+		for (p = v; len > 0 && *p != '\0'; p = strchr(p, ':') + 1) {
+			if (*p != '/') {
+				say(err, errlen, "every directory must be an "
+				    "absolute path (separate them with ':')");
+				return -EINVAL;
+			}
+			if (strchr(p, ':') == NULL)
+				break;
+		}
+		memcpy(field, v, len + 1);
+		return 0;
+	}
 	case KW_MODE:
 		if (len >= kw->size) {
 			say(err, errlen, "mode too long (at most %zu octets)",
@@ -418,6 +441,8 @@ conf_init(struct conf *c)
 	memset(c, 0, sizeof(*c));
 	snprintf(c->control, sizeof(c->control), "%s", LFBVNC_CONTROL_PATH);
 	c->watch_port_base = 5910;
+	snprintf(c->xl_config_dirs, sizeof(c->xl_config_dirs), "%s",
+	    "/etc/xen:/etc/xen/auto");
 	snprintf(c->web_dir, sizeof(c->web_dir), "%s", NOVNC_DIR);
 	c->defaults.backend = CONF_BACKEND_LFBSHM;
 	snprintf(c->defaults.listen, sizeof(c->defaults.listen), "127.0.0.1");
@@ -992,6 +1017,7 @@ conf_guest_format(const struct conf_guest *g, char *buf, size_t len)
 		case KW_ID:
 		case KW_ADDR:
 		case KW_MODE:
+		case KW_PATHLIST:
 			out_quoted(&o, (const char *)field, kw->size);
 			break;
 		case KW_INT:

@@ -79,6 +79,8 @@ struct conf {
 	int watch_port_base;		/* first port for auto-attached */
 	char web_dir[CONF_PATH_MAX];	/* noVNC directory */
 	char user[CONF_NAME_MAX + 1];	/* workers drop to this user */
+	char xl_config_dirs[CONF_PATH_MAX];	/* ':'-separated; "" = no
+					   Xen discovery */
 	struct conf_guest defaults;	/* globals, inherited by guests */
 	size_t nguests;
 	struct conf_guest guests[CONF_MAX_GUESTS];

@@ -23,7 +23,8 @@ daemon_lfbvncd_LDADD = daemon/libdaemon.a proto/liblfbshm.a \
 	-lpthread
 
 if HAVE_XEN
-daemon_libdaemon_a_SOURCES += daemon/backend-xen.c
+daemon_libdaemon_a_SOURCES += daemon/backend-xen.c \
+	daemon/xendisco.c daemon/xendisco.h
 endif
 
 include daemon/ctl.mk

@@ -31,6 +31,9 @@
 #include "master.h"
 #include "policy.h"
 #include "status.h"
+#ifdef HAVE_XEN
+#include "xendisco.h"
+#endif
 
 #define RESTART_MIN_MS	500
 #define RESTART_MAX_MS	30000
@@ -47,6 +50,7 @@ struct child {
 	uint32_t restarts;
 	bool removed;		/* detached or gone from the configuration */
 	bool watched;		/* attached because its socket appeared */
+	bool xen;		/* attached because its domain runs */
 	struct event *ev_restart;
 	struct master *m;
 	struct child *next;
@@ -66,6 +70,9 @@ struct master {
 	struct event *ev_stop_timer;
 	int watch_fd;		/* inotify on conf->watch_dir, or -1 */
 	struct event *ev_watch;
+#ifdef HAVE_XEN
+	struct xendisco *xd;
+#endif
 };
 
 static uint64_t
@@ -555,7 +562,7 @@ reload(struct master *m, char *why, size_t whylen)
 		return rc;
 	}
 	for (c = m->children; c != NULL; c = c->next) {
-		if (c->removed || c->watched ||
+		if (c->removed || c->watched || c->xen ||
 		    conf_find(m->conf, c->g.name) == NULL)
 			continue;	/* attached at run time */
 		g = conf_find(nc, c->g.name);
@@ -606,6 +613,19 @@ port_used(struct master *m, int port)
 	return false;
 }
 
+/* First free port from watch-port-base (and its web port 100 below). */
+static int
+alloc_port(struct master *m, bool web)
+{
+	int port;
+
+	for (port = m->conf->watch_port_base; port < 65535; port++)
+		if (!port_used(m, port) &&
+		    (!web || (port > 100 && !port_used(m, port - 100))))
+			return port;
+	return -1;
+}
+
 /*
  * A provider socket NAME.sock appeared in the watched directory: serve it
  * as guest NAME on the first free port from watch-port-base (its web
@@ -635,11 +655,7 @@ watch_attach(struct master *m, const char *file)
 		    file);
 		return;
 	}
-	for (port = m->conf->watch_port_base; port < 65535; port++)
-		if (!port_used(m, port) &&
-		    (!g.web || (port > 100 && !port_used(m, port - 100))))
-			break;
-	if (port >= 65535) {
+	if ((port = alloc_port(m, g.web)) < 0) {
 		log_warnx("watch-dir: no free port for %s", name);
 		return;
 	}
@@ -727,6 +743,60 @@ watch_open(struct master *m)
 	return 0;
 }
 
+#ifdef HAVE_XEN
+/* ------------------------------------------------------------ Xen */
+
+static int
+xen_attach(void *arg, const struct conf_guest *gin)
+{
+	struct master *m = arg;
+	struct conf_guest g = *gin;
+	struct child *c;
+
+	if (g.port < 0 && (g.port = alloc_port(m, g.web)) < 0) {
+		log_warnx("%s: no free port", g.name);
+		return -EADDRINUSE;
+	}
+	if (g.web_port < 0)
+		g.web_port = g.port > 100 ? g.port - 100 : 0;
+	log_info("%s: Xen domain %u asks for lfbvnc: serving it on %s port %d",
+	    g.name, g.domid, g.listen, g.port);
+	c = add_child(m, &g);
+	if (c == NULL)
+		return -ENOMEM;
+	c->xen = true;
+	return 0;
+}
+
+static void
+xen_detach(void *arg, const char *name, uint32_t domid)
+{
+	struct master *m = arg;
+	struct child *c;
+
+	for (c = m->children; c != NULL; c = c->next)
+		if (!c->removed && c->xen && c->g.domid == domid &&
+		    strcmp(c->g.name, name) == 0) {
+			log_info("%s: domain %u is gone: detaching", name,
+			    domid);
+			stop_child(c);
+		}
+	reap_removed(m);
+}
+
+static bool
+xen_attached(void *arg, const char *name, uint32_t domid)
+{
+	return find_child(arg, name) != NULL;
+}
+
+static const struct xendisco_ops xen_disco_ops = {
+	.attach = xen_attach,
+	.detach = xen_detach,
+	.attached = xen_attached,
+};
+#endif
+
 /* ------------------------------------------------------------ signals */
 
 static void
@@ -774,6 +844,9 @@ on_sighup(evutil_socket_t sig, short what, void *arg)
 	log_info("SIGHUP: reloading the configuration");
 	notify_systemd("RELOADING=1");
 	reload(arg, why, sizeof(why));
+#ifdef HAVE_XEN
+	xendisco_rescan(((struct master *)arg)->xd);
+#endif
 	notify_systemd("READY=1");
 }
 
@@ -822,6 +895,11 @@ master_main(struct conf *conf, const char *conf_path,
 		add_child(&m, &conf->guests[i]);
 	if (watch_open(&m) < 0)
 		goto out;
+#ifdef HAVE_XEN
+	if (conf->xl_config_dirs[0] != '\0' && xendisco_is_dom0() &&
+	    xendisco_open(m.base, conf, &xen_disco_ops, &m, &m.xd) < 0)
+		log_warnx("Xen guest discovery is off");
+#endif
 	log_info("lfbvncd %s running: %zu guest%s, control socket %s",
 	    PACKAGE_VERSION, conf->nguests, conf->nguests == 1 ? "" : "s",
 	    conf->control);
@@ -830,6 +908,9 @@ master_main(struct conf *conf, const char *conf_path,
 	rc = 0;
 out:
 	control_close(m.ctl);
+#ifdef HAVE_XEN
+	xendisco_close(m.xd);
+#endif
 	while ((c = m.children) != NULL) {
 		m.children = c->next;
 		if (c->pid > 0)

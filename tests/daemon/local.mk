@@ -14,3 +14,13 @@ tests_daemon_test_xen_parse_SOURCES = tests/daemon/test-xen-parse.c \
 	daemon/xenmode.c daemon/qmp.c
 tests_daemon_test_xen_parse_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon
 tests_daemon_test_xen_parse_LDADD = common/libcommon.a -lpthread
+
+if HAVE_XEN
+# Which xl files ask for lfbvnc, which are refused, how keys map.
+check_PROGRAMS += tests/daemon/test-xl
+TESTS += tests/daemon/test-xl
+tests_daemon_test_xl_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon \
+	$(XEN_CFLAGS)
+tests_daemon_test_xl_LDADD = daemon/libdaemon.a common/libcommon.a \
+	$(XEN_LIBS) $(EVENT_LIBS)
+endif

@@ -1,0 +1,61 @@
+/*
+ * xendisco.h - find the Xen guests to serve: every running HVM domain
+ * whose xl configuration file says "lfbvnc = 1".
+ *
+ * xl keeps no copy of a domain's configuration text and drops keys it
+ * does not know, so the files themselves are read (with libxlutil, the
+ * parser xl uses) from the configured directories, and matched by `name'
+ * against /local/domain/<domid>/name in xenstore.  xenstore watches on
+ * @introduceDomain and @releaseDomain keep the set current: a guest is
+ * attached when it appears and detached when it goes.  A daemon restart
+ * finds running guests by the same scan, without disturbing them.
+ *
+ * The keys read from an xl file (docs/XEN.md):
+ *   lfbvnc = 1                    serve this guest
+ *   lfbvnc_listen = "127.0.0.1"   lfbvnc_port = 5901
+ *   lfbvnc_passwordfile = "/etc/lfbvnc/g.passwd"
+ *   lfbvnc_mode = "1024x768x32"   lfbvnc_web = 1   lfbvnc_web_port = 5801
+ *   lfbvnc_max_rate, lfbvnc_clean_scans, lfbvnc_max_interval,
+ *   lfbvnc_backoff_interval       scan policy overrides
+ * A guest that also enables QEMU's own display (vnc not 0, sdl, spice) is
+ * refused with a log line: a second dirty-VRAM poller steals our bits.
+ *
+ * Error convention: 0 or a negative errno; problems with one guest are
+ * logged and skip that guest only.
+ */
+#ifndef LFBVNC_XENDISCO_H
+#define LFBVNC_XENDISCO_H
+
+#include "conf.h"
+
+struct event_base;
+struct xendisco;
+
+struct xendisco_ops {
+	/* A guest to serve appeared (g->domid set); 0 or -errno. */
+	int (*attach)(void *arg, const struct conf_guest *g);
+	/* A served guest's domain is gone (or its domid changed). */
+	void (*detach)(void *arg, const char *name, uint32_t domid);
+	/* Is a guest of this name attached? */
+	bool (*attached)(void *arg, const char *name, uint32_t domid);
+};
+
+/*
+ * Parse one xl configuration text into *g (starting from the defaults in
+ * *g); 1 when it asks for lfbvnc, 0 when not, or -errno with a reason
+ * (a refused guest).  Public for the tests and the fuzzer.
+ */
+int xendisco_parse_xl(struct conf *c, struct conf_guest *g,
+    const char *text, size_t len, const char *file, char *why,
+    size_t whylen);
+
+/* True when this machine is a Xen dom0 (control domain). */
+bool xendisco_is_dom0(void);
+
+int xendisco_open(struct event_base *base, struct conf *c,
+    const struct xendisco_ops *ops, void *arg, struct xendisco **out);
+/* Re-read the xl files and rescan the domains (SIGHUP). */
+void xendisco_rescan(struct xendisco *d);
+void xendisco_close(struct xendisco *d);
+
+#endif /* LFBVNC_XENDISCO_H */
