@@ -31,6 +31,7 @@
 #include <xendevicemodel.h>
 #include <xenforeignmemory.h>
 #include <xenstore.h>
+#include <xentoolcore.h>
 #include <xentoollog.h>
 
 #include "backend.h"
@@ -392,6 +393,18 @@ backend_xen_open(const struct conf_guest *g, struct backend **out,
 	}
 	if ((rc = read_videoram(x, why, whylen)) < 0)
 		goto fail;
+	/*
+	 * From here on every handle of this process can affect only this
+	 * domain: a compromised worker cannot reach another guest.
+	 * (xenstore access is not restricted by this; the worker only
+	 * reads this domain's keys and runs unprivileged.)
+	 */
+	if (xentoolcore_restrict_all((domid_t)g->domid) < 0) {
+		snprintf(why, whylen, "cannot restrict the Xen handles to "
+		    "domain %u: %s", g->domid, strerror(errno));
+		rc = -errno;
+		goto fail;
+	}
 	rc = qmp_query_vga_bar(x->qmp, QMP_TIMEOUT_MS, &x->bar, &bar_size,
 	    why, whylen);
 	if (rc < 0)

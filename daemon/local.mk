@@ -13,6 +13,7 @@ daemon_libdaemon_a_SOURCES = \
 	daemon/xenmode.c daemon/xenmode.h \
 	daemon/status.h \
 	daemon/worker.c daemon/worker.h \
+	daemon/privdrop.c daemon/privdrop.h \
 	daemon/master.c daemon/master.h
 
 sbin_PROGRAMS += daemon/lfbvncd

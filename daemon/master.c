@@ -151,7 +151,8 @@ spawn(struct child *c)
 	pid_t pid;
 
 	/* The globals a worker uses, then its own block. */
-	n = snprintf(text, sizeof(text), "web-dir \"%s\"\n", m->conf->web_dir);
+	n = snprintf(text, sizeof(text), "web-dir \"%s\"\nuser \"%s\"\n",
+	    m->conf->web_dir, m->conf->user);
 	if (n < 0 || (size_t)n >= sizeof(text) ||
 	    conf_guest_format(&c->g, text + n, sizeof(text) - (size_t)n) < 0) {
 		log_warnx("%s: configuration too large", c->g.name);

@@ -58,6 +58,8 @@ struct vnc {
 	rfbScreenInfoPtr screen;
 	char *passwords[2];
 	bool running;
+	uint8_t *pending_fb;	/* set before vnc_start */
+	uint32_t pending_w, pending_h, pending_format;
 	int listen_fd;
 	int port;
 
@@ -736,8 +738,13 @@ vnc_set_framebuffer(struct vnc *v, uint8_t *fb, uint32_t width,
 	rfbClientIteratorPtr it;
 	rfbClientPtr cl;
 
-	if (!v->running)
-		return start(v, fb, width, height, format);
+	if (!v->running) {
+		v->pending_fb = fb;
+		v->pending_w = width;
+		v->pending_h = height;
+		v->pending_format = format;
+		return 0;
+	}
 
 	/*
 	 * rfbNewFramebuffer itself holds every client's sendMutex while it
@@ -766,6 +773,17 @@ vnc_set_framebuffer(struct vnc *v, uint8_t *fb, uint32_t width,
 	rfbMarkRectAsModified(v->screen, 0, 0, (int)width, (int)height);
 	log_info("%s: framebuffer now %ux%u", v->cfg.name, width, height);
 	return 0;
+}
+
+int
+vnc_start(struct vnc *v)
+{
+	if (v->running)
+		return 0;
+	if (v->pending_fb == NULL)
+		return -EINVAL;
+	return start(v, v->pending_fb, v->pending_w, v->pending_h,
+	    v->pending_format);
 }
 
 void

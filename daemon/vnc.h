@@ -77,11 +77,19 @@ void vnc_close(struct vnc *v);
 
 /*
  * Serve `fb' (the scanner's shadow: width * bpp octets per line) in
- * lfbshm format `format'.  Safe while clients are connected: they get a
- * resize (NewFBSize / ExtendedDesktopSize) and a full update.
+ * lfbshm format `format'.  Before vnc_start it is only remembered.  Safe
+ * while clients are connected: they get a resize (NewFBSize /
+ * ExtendedDesktopSize) and a full update.
  */
 int vnc_set_framebuffer(struct vnc *v, uint8_t *fb, uint32_t width,
     uint32_t height, uint32_t format);
+
+/*
+ * Start accepting clients (the listening socket is bound by vnc_open, so
+ * a port clash is found early, but nobody is served before this: the
+ * worker drops its privileges first).  Needs a framebuffer set.
+ */
+int vnc_start(struct vnc *v);
 
 /* Mark rectangles changed; clients with a pending request get them now. */
 void vnc_mark(struct vnc *v, const struct scan_rect *r, size_t n);

@@ -28,6 +28,7 @@
 #include "lfbshm.h"
 #include "log.h"
 #include "policy.h"
+#include "privdrop.h"
 #include "scan.h"
 #include "vnc.h"
 #include "worker.h"
@@ -64,6 +65,7 @@ struct worker {
 	uint64_t scans_at_tick, tick_ms;
 	struct worker_status *st;
 	struct worker_status s;		/* private copy, published */
+	bool dropped;			/* running as the unprivileged user */
 };
 
 static uint64_t
@@ -487,6 +489,15 @@ backend_lost(struct worker *w)
 	w->be = NULL;
 	w->s.provider_up = 0;
 	evtimer_del(w->ev_scan);
+	if (w->dropped && w->g.backend == CONF_BACKEND_XEN) {
+		/* Xen handles cannot be reopened unprivileged: the master
+		   starts a fresh worker if the domain still runs. */
+		log_info("%s: exiting; the master decides what comes next",
+		    w->g.name);
+		publish(w);
+		event_base_loopexit(w->base, NULL);
+		return;
+	}
 	w->reconnect_ms = RECONNECT_MIN_MS;
 	on_reconnect(-1, 0, w);
 }
@@ -532,6 +543,7 @@ int
 worker_main(const struct conf *c, const struct conf_guest *g, int ipc_fd,
     struct worker_status *st)
 {
+	char why[256];
 	struct worker *w;
 	struct vnc_config vc;
 	struct vnc_callbacks cb = { on_clients, on_key, on_pointer };
@@ -601,6 +613,15 @@ worker_main(const struct conf *c, const struct conf_guest *g, int ipc_fd,
 		w->have_scanner = true;
 		memset(&w->mode, 0, sizeof(w->mode));
 	}
+	/* Handles are open (and restricted); give up root, then serve. */
+	if (c->user[0] != '\0' && geteuid() == 0) {
+		if (privdrop(c->user, why, sizeof(why)) < 0)
+			fatalx("%s: %s", g->name, why);
+		w->dropped = true;
+		log_info("%s: running as %s", g->name, c->user);
+	}
+	if (vnc_start(w->vnc) < 0)
+		fatalx("%s: cannot start the VNC server", g->name);
 	publish(w);
 	event_base_dispatch(w->base);
 	rc = 0;
