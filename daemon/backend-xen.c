@@ -217,8 +217,10 @@ xen_track_off(struct backend *b)
 	if (!x->tracking)
 		return 0;
 	x->tracking = false;
+	/* dom0 Linux's privcmd answers EFAULT to a NULL buffer, even for
+	   nr = 0 (seen in tests/xen): pass our own. */
 	if (xendevicemodel_track_dirty_vram(x->dmod, (domid_t)x->domid, 0, 0,
-	    NULL) < 0 && errno == ESRCH)
+	    x->xbitmap) < 0 && errno == ESRCH)
 		return xfail(x, -EPIPE, "domain %u is gone", x->domid);
 	return 0;
 }
@@ -296,9 +298,9 @@ xen_close(struct backend *b)
 {
 	struct backend_xen *x = (struct backend_xen *)b;
 
-	if (x->dmod != NULL && x->tracking)
+	if (x->dmod != NULL && x->tracking && x->xbitmap != NULL)
 		xendevicemodel_track_dirty_vram(x->dmod, (domid_t)x->domid, 0, 0,
-		    NULL);
+		    x->xbitmap);
 	if (x->map != NULL)
 		xenforeignmemory_unmap(x->fmem, x->map, x->map_pages);
 	if (x->dmod != NULL)
@@ -404,6 +406,22 @@ backend_xen_open(const struct conf_guest *g, struct backend **out,
 		    "domain %u: %s", g->domid, strerror(errno));
 		rc = -errno;
 		goto fail;
+	}
+	/*
+	 * Check that it took: a device-model call against domain 0 must now
+	 * be refused by privcmd itself (EPERM), whatever Xen would answer.
+	 */
+	{
+		unsigned long probe = 0;
+
+		if (xendevicemodel_track_dirty_vram(x->dmod, 0, 0, 0,
+		    &probe) == 0 || errno != EPERM) {
+			snprintf(why, whylen, "the Xen handles are not "
+			    "restricted to domain %u (a call for domain 0 was "
+			    "not refused: %s)", g->domid, strerror(errno));
+			rc = -EPERM;
+			goto fail;
+		}
 	}
 	rc = qmp_query_vga_bar(x->qmp, QMP_TIMEOUT_MS, &x->bar, &bar_size,
 	    why, whylen);

@@ -228,8 +228,14 @@ do_action(struct worker *w, enum policy_action act)
 	case POLICY_NONE:
 		break;
 	case POLICY_SCAN_FULL:
-		if (w->have_mode)
-			scan_mark_all(&w->sc);
+		/*
+		 * Tracking was off: the backend's first answer is "all
+		 * dirty", so this scan compares every line with the shadow
+		 * and sends what differs.  Marking every tile as well would
+		 * send the whole screen again to a client whose first,
+		 * non-incremental request was already served from the
+		 * shadow (a second full frame on about half the connects).
+		 */
 		scan(w);
 		break;
 	case POLICY_ARM_TRAP:

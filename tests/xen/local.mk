@@ -1,0 +1,30 @@
+# tests/xen: the end-to-end test on real Xen 4.17, booted in QEMU (TCG).
+# run-e2e.sh builds (or takes from its cache outside the tree) a Debian
+# dom0 image, installs this build into a per-run payload disk, boots it, and
+# runs the test guest (tests/xen/guest) and the dom0-side check
+# (tests/xen/dom0).  It skips (77) without qemu-system-x86_64, without the
+# Xen libraries, or when it can neither build nor find the dom0 image.
+# See tests/xen/README.md.
+include tests/xen/guest/local.mk
+
+if HAVE_XEN
+# The stand-in for lfbvncd's Xen backend, run in dom0.  It is a dom0
+# program: no sanitizer flags (the per-target flags replace AM_CFLAGS and
+# AM_LDFLAGS).
+check_PROGRAMS += tests/xen/dom0/dirtyvram-check
+tests_xen_dom0_dirtyvram_check_SOURCES = tests/xen/dom0/dirtyvram-check.c
+tests_xen_dom0_dirtyvram_check_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/tests/xen/guest
+tests_xen_dom0_dirtyvram_check_CFLAGS = -std=gnu11 $(WARN_CFLAGS) $(XEN_CFLAGS)
+tests_xen_dom0_dirtyvram_check_LDFLAGS =
+tests_xen_dom0_dirtyvram_check_LDADD = $(XEN_LIBS)
+endif
+
+TESTS += tests/xen/run-e2e.sh
+EXTRA_DIST += tests/xen/run-e2e.sh tests/xen/build-image.sh \
+	tests/xen/install-build.sh tests/xen/README.md \
+	tests/xen/dom0/xentest-init tests/xen/dom0/xentest.sh \
+	tests/xen/dom0/dirtyvram-check.c
+CLEANFILES += tests/xen/e2e/console.log tests/xen/e2e/qemu.log \
+	tests/xen/e2e/make.log tests/xen/e2e/params tests/xen/e2e/payload.img \
+	tests/xen/e2e/rpc.in tests/xen/e2e/rpc.out
