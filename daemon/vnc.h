@@ -41,7 +41,7 @@ struct vnc_config {
 	uint32_t max_clients;		/* 0 = no limit */
 	uint32_t max_stall_ms;		/* disconnect after this long over
 					   budget; default 10000 */
-	uint32_t send_budget;		/* octets unsent; default 4 MiB */
+	uint32_t send_budget;		/* octets unsent; default 1 MiB */
 };
 
 struct vnc_callbacks {

@@ -1,0 +1,25 @@
+# tests/integration: the daemon, the demo provider, lfbvncctl and
+# lfbvnc-probe run together (bash scripts sharing lib.sh).  Each script's
+# header says what property it proves and how it was seen to fail.
+# They exit 77 only when this machine lacks something (a write tracker).
+# fbtool (tests/clients) compares screenshots; stall-client is a VNC
+# client that never reads.
+check_PROGRAMS += tests/integration/stall-client
+tests_integration_stall_client_SOURCES = tests/integration/stall-client.c
+
+# The longest first, so that make -j2 check overlaps them.
+integration_tests = \
+	tests/integration/test-soak.sh \
+	tests/integration/test-converge-kvm.sh \
+	tests/integration/test-converge-uffd.sh \
+	tests/integration/test-converge-none.sh \
+	tests/integration/test-trap.sh \
+	tests/integration/test-noclients.sh \
+	tests/integration/test-slowclient.sh \
+	tests/integration/test-auth.sh \
+	tests/integration/test-resize.sh \
+	tests/integration/test-input.sh \
+	tests/integration/test-ordering.sh
+TESTS += $(integration_tests)
+EXTRA_DIST += $(integration_tests) tests/integration/lib.sh \
+	tests/integration/test-converge.sh

@@ -1,0 +1,66 @@
+#!/bin/bash
+# test-noclients.sh - nobody watching costs nothing, however busy the
+# guest.
+#
+# The mix workload (the busiest: typing, blinking, a clock and a video,
+# every frame), the daemon attached, no VNC client: over the worker's
+# first 3 s of uptime (counted by its status, not by sleeping) it must
+# have made zero scans and zero dirty-bitmap requests, be in state
+# "no-clients", and no timer may have woken it (see few_wakeups).  A
+# probe connects for 2 s: scans and dirty_requests must grow and it must
+# get updates.  It leaves: from the status published when the client
+# count dropped to 0, two more seconds of uptime must not add a scan or a
+# dirty request, nor any timer wake-up of the worker (no timer runs
+# without clients: docs/SCAN-POLICY.md).
+#
+# How it fails: a worker that scans (or asks the provider for its bitmap)
+# without clients, or that keeps a scan timer running after the last
+# client left.  Checked against a build whose policy_clients() stays
+# POLLING when the count drops to 0 (the last check fails: its timer
+# keeps waking the worker, over 150 times in 2 s), and one whose
+# policy_delay_ms() gives NO_CLIENTS the polling interval (the first
+# check fails: 186 wakeups in 3 s).
+. "$(dirname "$0")/lib.sh"
+it_init noclients 40 "$@"
+
+# few_wakeups A B: between status A and B the worker woke at most twice.
+# A timer would wake it at least every max-interval (250 ms: 8 times in
+# 2 s).  Up to two are fair: a provider answers a request by storing the
+# reply and then kicking the consumer's eventfd; a consumer that saw the
+# reply before the kick returns at once, and the kick wakes the worker's
+# loop once later, for nothing (TRACK_OFF at attach; DISARM and TRACK_OFF
+# when the last client leaves).
+few_wakeups() {
+	local a b
+	a=$(gfield "$1" wakeups) b=$(gfield "$2" wakeups)
+	[ "$b" -le $((a + 2)) ] ||
+	    fail "the worker keeps waking up without clients: wakeups $a -> $b"
+}
+
+start_demo --workload mix
+start_daemon
+wait_attached
+S0=$(status)
+wait_uptime "$S0" 3000
+for k in scans dirty_requests full_compares clients; do
+	[ "$(gfield "$S" "$k")" = 0 ] ||
+	    fail "$k is $(gfield "$S" "$k") after $(gfield "$S" uptime_ms) ms without clients"
+done
+[ "$(gfield "$S" state)" = no-clients ] || fail "state $(gfield "$S" state) without clients"
+few_wakeups "$S0" "$S"
+log "no clients for $(gfield "$S" uptime_ms) ms: 0 scans, 0 dirty requests"
+
+probe client 0 --json --duration 2 "$(target)"
+[ "$(pfield "$WORK/client.out" updates)" -gt 0 ] ||
+    fail "the client got no updates from a busy guest"
+wait_until 5 "the worker to see the client leave" gone_and_scanned
+S1=$S
+log "after the client: scans $(gfield "$S1" scans), dirty_requests $(gfield "$S1" dirty_requests)"
+wait_uptime "$S1" 2000
+for k in scans dirty_requests full_compares; do
+	[ "$(gfield "$S" "$k")" = "$(gfield "$S1" "$k")" ] ||
+	    fail "$k grew after the last client left: $(gfield "$S1" "$k") -> $(gfield "$S" "$k")"
+done
+few_wakeups "$S1" "$S"
+[ "$(gfield "$S" state)" = no-clients ] || fail "state $(gfield "$S" state) after the client left"
+log "the client left: scans, dirty requests and wakeups unchanged for 2 s"
