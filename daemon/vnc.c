@@ -87,39 +87,43 @@ struct vnc {
 	uint64_t stalled_dropped;
 };
 
-/* libvncserver's log goes through ours, once per process. */
+/* libvncserver's log goes through ours (one line, no trailing newline). */
 static void
-vnc_rfblog(const char *fmt, ...)
+vnc_rfbvlog(int debug, const char *fmt, va_list ap)
 {
 	char buf[512];
 	size_t n;
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = strlen(buf);
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	if (debug)
+		log_debug("libvncserver: %s", buf);
+	else
+		log_info("libvncserver: %s", buf);
+}
+
+static void
+vnc_rfblog(const char *fmt, ...)
+{
 	va_list ap;
 
 	if (log_getverbose() < 2)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vnc_rfbvlog(1, fmt, ap);
 	va_end(ap);
-	n = strlen(buf);
-	if (n > 0 && buf[n - 1] == '\n')
-		buf[n - 1] = '\0';
-	log_debug("libvncserver: %s", buf);
 }
 
 static void
 vnc_rfberr(const char *fmt, ...)
 {
-	char buf[512];
-	size_t n;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vnc_rfbvlog(0, fmt, ap);
 	va_end(ap);
-	n = strlen(buf);
-	if (n > 0 && buf[n - 1] == '\n')
-		buf[n - 1] = '\0';
-	log_info("libvncserver: %s", buf);
 }
 
 static uint64_t
