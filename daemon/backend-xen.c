@@ -6,7 +6,15 @@
  * with xenforeignmemory, and tracked with xendevicemodel_track_dirty_vram
  * over exactly the BAR range.  Xen does not know the display mode: it
  * comes from the configuration (lfbvnc_mode) or from the guest-writable
- * xenstore key data/lfbvnc/mode, watched.
+ * xenstore key data/lfbvnc/mode, read when the worker attaches.
+ *
+ * xenstore is used only before xentoolcore_restrict_all(): libxenstore
+ * cannot restrict a connection, so its restrict handler points the
+ * handle's fd at /dev/null, after which every request fails (EBADF; seen
+ * in tests/xen).  The worker closes its xenstore handle before
+ * restricting and keeps no xenstore access.  The domain's death is seen
+ * by the master (xendisco watches @releaseDomain and stops the worker)
+ * and by track_dirty_vram (ESRCH).
  *
  * Facts this relies on (research/xen.md, sections 1 and 2):
  *  - HAP answers a first call (or a range change) with 0 and all ones;
@@ -37,6 +45,7 @@
 #include "backend.h"
 #include "conf.h"
 #include "lfbshm.h"
+#include "log.h"
 #include "qmp.h"
 #include "xenmode.h"
 
@@ -45,8 +54,6 @@
 #define QMP_TIMEOUT_MS		1000
 #define QMP_INPUT_TIMEOUT_MS	200
 #define MODE_KEY		"data/lfbvnc/mode"
-#define WATCH_MODE		"mode"
-#define WATCH_RELEASE		"release"
 
 struct backend_xen {
 	struct backend b;
@@ -54,7 +61,11 @@ struct backend_xen {
 	char dompath[64];		/* /local/domain/<domid> */
 	char qmp[108];
 	xentoollog_logger *logger;
-	struct xs_handle *xs;
+	struct xs_handle *xs;		/* only until the handles are restricted */
+	char guest_mode[XENMODE_MAX_LEN + 1];	/* MODE_KEY, read at open */
+	size_t guest_mode_len;
+	bool have_guest_mode;
+	bool guest_mode_too_long;
 	xenforeignmemory_handle *fmem;
 	xendevicemodel_handle *dmod;
 	uint64_t bar, vram_size;
@@ -86,22 +97,43 @@ xfail(struct backend_xen *x, int rc, const char *fmt, ...)
 	return rc;
 }
 
+/* The guest's mode key, read once, before the handles are restricted. */
+static void
+read_guest_mode(struct backend_xen *x)
+{
+	char path[96];
+	unsigned int len = 0;
+	char *v;
+
+	snprintf(path, sizeof(path), "%s/" MODE_KEY, x->dompath);
+	v = xs_read(x->xs, XBT_NULL, path, &len);
+	if (v == NULL)
+		return;
+	x->have_guest_mode = true;
+	if (len > XENMODE_MAX_LEN) {
+		x->guest_mode_too_long = true;
+	} else {
+		memcpy(x->guest_mode, v, len);
+		x->guest_mode_len = len;
+	}
+	free(v);
+}
+
 /* The guest's own mode key wins over the configuration when valid. */
 static int
 read_mode(struct backend_xen *x, struct backend_mode *m, char *why,
     size_t whylen)
 {
-	char path[96];
-	unsigned int len = 0;
-	char *v;
 	int rc;
 
-	snprintf(path, sizeof(path), "%s/" MODE_KEY, x->dompath);
-	v = xs_read(x->xs, XBT_NULL, path, &len);
-	if (v != NULL) {
-		rc = xenmode_parse(v, len, (uint64_t)x->nr * 4096, m,
-		    why, whylen);
-		free(v);
+	if (x->have_guest_mode) {
+		if (x->guest_mode_too_long) {
+			snprintf(why, whylen, "%s: longer than %d characters",
+			    MODE_KEY, XENMODE_MAX_LEN);
+			rc = -EINVAL;
+		} else
+			rc = xenmode_parse(x->guest_mode, x->guest_mode_len,
+			    (uint64_t)x->nr * 4096, m, why, whylen);
 		if (rc == 0)
 			return 0;
 		/* A bad guest value is reported, and the config used. */
@@ -225,41 +257,19 @@ xen_track_off(struct backend *b)
 	return 0;
 }
 
+/* No event source: no xenstore after the restriction (see the top). */
 static int
 xen_event_fd(struct backend *b)
 {
-	return xs_fileno(((struct backend_xen *)b)->xs);
+	return -1;
 }
 
 static uint32_t
 xen_take_events(struct backend *b)
 {
 	struct backend_xen *x = (struct backend_xen *)b;
-	struct backend_mode m;
-	char path[96], why[BACKEND_WHY], **w;
-	unsigned int len;
-	uint32_t ev;
-	char *v;
+	uint32_t ev = x->pending;
 
-	while ((w = xs_check_watch(x->xs)) != NULL) {
-		if (strcmp(w[XS_WATCH_TOKEN], WATCH_MODE) == 0) {
-			if (read_mode(x, &m, why, sizeof(why)) == 0 &&
-			    (!x->have_mode || memcmp(&m, &x->mode,
-			    sizeof(m)) != 0))
-				x->pending |= BACKEND_EV_MODE;
-		} else if (strcmp(w[XS_WATCH_TOKEN], WATCH_RELEASE) == 0) {
-			snprintf(path, sizeof(path), "%s/name", x->dompath);
-			v = xs_read(x->xs, XBT_NULL, path, &len);
-			if (v == NULL) {
-				snprintf(b->why, sizeof(b->why), "domain %u "
-				    "was destroyed", x->domid);
-				x->pending |= BACKEND_EV_GONE;
-			}
-			free(v);
-		}
-		free(w);
-	}
-	ev = x->pending;
 	x->pending = 0;
 	return ev;
 }
@@ -395,11 +405,14 @@ backend_xen_open(const struct conf_guest *g, struct backend **out,
 	}
 	if ((rc = read_videoram(x, why, whylen)) < 0)
 		goto fail;
+	read_guest_mode(x);
+	/* Done with xenstore: libxenstore cannot restrict it (see the top),
+	   and the worker must keep no unrestricted handle. */
+	xs_close(x->xs);
+	x->xs = NULL;
 	/*
 	 * From here on every handle of this process can affect only this
 	 * domain: a compromised worker cannot reach another guest.
-	 * (xenstore access is not restricted by this; the worker only
-	 * reads this domain's keys and runs unprivileged.)
 	 */
 	if (xentoolcore_restrict_all((domid_t)g->domid) < 0) {
 		snprintf(why, whylen, "cannot restrict the Xen handles to "
@@ -422,6 +435,9 @@ backend_xen_open(const struct conf_guest *g, struct backend **out,
 			rc = -EPERM;
 			goto fail;
 		}
+		log_info("%s: Xen handles restricted to domain %u (a call for "
+		    "domain 0 was refused: %s)", g->name, g->domid,
+		    strerror(errno));
 	}
 	rc = qmp_query_vga_bar(x->qmp, QMP_TIMEOUT_MS, &x->bar, &bar_size,
 	    why, whylen);
@@ -472,20 +488,6 @@ backend_xen_open(const struct conf_guest *g, struct backend **out,
 	x->b.fb = x->map;
 	x->b.fb_len = (size_t)x->nr * 4096;
 	x->b.npages = x->nr;
-
-	/* The guest may publish its mode; and tell us when it goes. */
-	{
-		char path[96];
-
-		snprintf(path, sizeof(path), "%s/" MODE_KEY, x->dompath);
-		if (!xs_watch(x->xs, path, WATCH_MODE) ||
-		    !xs_watch(x->xs, "@releaseDomain", WATCH_RELEASE)) {
-			snprintf(why, whylen, "xenstore watch: %s",
-			    strerror(errno));
-			rc = -EIO;
-			goto fail;
-		}
-	}
 	free(pfns);
 	free(errs);
 	*out = &x->b;

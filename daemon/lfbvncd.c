@@ -113,7 +113,7 @@ main(int argc, char **argv)
 	if (worker != NULL) {
 		if (ipc_fd < 3 || status_fd < 3)
 			fatalx("-W needs -I and -S (internal use)");
-		return worker_exec_main(worker, ipc_fd, status_fd);
+		return worker_exec_main(worker, ipc_fd, status_fd, use_syslog);
 	}
 
 	log_init(argv[0], use_syslog);
@@ -172,5 +172,5 @@ main(int argc, char **argv)
 		return 0;
 	}
 	return master_main(&conf, conf_path, overrides, noverrides,
-	    self_exe());
+	    self_exe(), use_syslog != 0);
 }

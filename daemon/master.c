@@ -62,6 +62,7 @@ struct master {
 	char *const *overrides;
 	int noverrides;
 	const char *self;
+	bool use_syslog;		/* workers get -s too */
 	struct event_base *base;
 	struct control *ctl;
 	struct child *children;
@@ -186,6 +187,8 @@ spawn(struct child *c)
 		if (log_getverbose() > 0)
 			argv[argc++] = (char *)(log_getverbose() > 1 ? "-vv" :
 			    "-v");
+		if (m->use_syslog)
+			argv[argc++] = (char *)"-s";
 		argv[argc] = NULL;
 		execv(m->self, argv);
 		_exit(127);
@@ -853,7 +856,8 @@ on_sighup(evutil_socket_t sig, short what, void *arg)
 
 int
 master_main(struct conf *conf, const char *conf_path,
-    char *const *overrides, int noverrides, const char *self)
+    char *const *overrides, int noverrides, const char *self,
+    bool use_syslog)
 {
 	struct master m;
 	struct child *c;
@@ -867,6 +871,7 @@ master_main(struct conf *conf, const char *conf_path,
 	m.overrides = overrides;
 	m.noverrides = noverrides;
 	m.self = self;
+	m.use_syslog = use_syslog;
 	signal(SIGPIPE, SIG_IGN);
 	m.base = event_base_new();
 	if (m.base == NULL)

@@ -13,9 +13,11 @@
  * Run until SIGTERM/SIGINT.  conf is the loaded configuration (guests from
  * the file plus command-line ones); conf_path is re-read on SIGHUP (NULL:
  * nothing to reload).  self is the executable workers are started from.
+ * use_syslog: the master logs to syslog (-s), so its workers must too.
  * Returns the exit status.
  */
 int master_main(struct conf *conf, const char *conf_path,
-    char *const *overrides, int noverrides, const char *self);
+    char *const *overrides, int noverrides, const char *self,
+    bool use_syslog);
 
 #endif /* LFBVNC_MASTER_H */

@@ -605,8 +605,18 @@ worker_main(const struct conf *c, const struct conf_guest *g, int ipc_fd,
 	/* The provider may not be up yet: keep trying, serve meanwhile. */
 	snprintf(w->s.backend, sizeof(w->s.backend), "%s",
 	    g->backend == CONF_BACKEND_XEN ? "xen" : "lfbshm");
-	if (backend_attach(w) < 0)
+	if (backend_attach(w) < 0) {
+		if (g->backend == CONF_BACKEND_XEN && c->user[0] != '\0' &&
+		    geteuid() == 0) {
+			/* Xen handles cannot be opened once unprivileged, so
+			   retrying here after the drop would fail for ever:
+			   the master starts a fresh worker, with back-off. */
+			log_info("%s: exiting; the master will try again",
+			    g->name);
+			goto out;
+		}
 		on_reconnect(-1, 0, w);
+	}
 	if (!w->have_scanner) {
 		/* No mode yet: a 640x480 black screen until there is one. */
 		struct scan_geom geom = { 640, 480, 640 * 4, 4, 0,
@@ -661,7 +671,8 @@ out:
  * configuration file.
  */
 int
-worker_exec_main(const char *name, int ipc_fd, int status_fd)
+worker_exec_main(const char *name, int ipc_fd, int status_fd,
+    int use_syslog)
 {
 	static char text[CONF_LINE_MAX * 64];
 	struct worker_status *st;
@@ -671,7 +682,7 @@ worker_exec_main(const char *name, int ipc_fd, int status_fd)
 	ssize_t n;
 	int rc;
 
-	log_init("lfbvncd", 0);
+	log_init("lfbvncd", use_syslog);
 	n = recv(ipc_fd, text, sizeof(text) - 1, 0);
 	if (n <= 0)
 		fatalx("worker %s: no configuration from the master", name);

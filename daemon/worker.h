@@ -18,7 +18,9 @@
 int worker_main(const struct conf *c, const struct conf_guest *g, int ipc_fd,
     struct worker_status *st);
 
-/* Entry from main(): reads the configuration from ipc_fd first. */
-int worker_exec_main(const char *name, int ipc_fd, int status_fd);
+/* Entry from main(): reads the configuration from ipc_fd first; logs to
+   syslog when use_syslog (the master passes -s on when it has it). */
+int worker_exec_main(const char *name, int ipc_fd, int status_fd,
+    int use_syslog);
 
 #endif /* LFBVNC_WORKER_H */

@@ -37,7 +37,7 @@ run(struct guest_mailbox *mb)
 	struct guest_input ev;
 	struct demo_mode m = { 0, 0, 0, 0 };
 	uint8_t *vram = (uint8_t *)(uintptr_t)mb->vram_gpa;
-	uint64_t gen = 0, frame;
+	uint64_t gen = 0, frame, marker;
 	uint32_t n;
 	int ok = 0;
 
@@ -58,6 +58,17 @@ run(struct guest_mailbox *mb)
 		}
 		frame = mb->arg[DG_ARG_FRAME];
 		demo_frame(&state, vram, &m, frame, in, n);
+		marker = mb->arg[DG_ARG_MARKER];
+		if ((marker & DG_MARKER_ON) &&
+		    (demo_damage(&state, 0, 0) > 0 ||
+		    mb->arg[DG_ARG_MARKER_FORCE] != 0)) {
+			/* the host's clock, read after the frame's writes */
+			guest_doorbell(DG_DB_STAMP, frame);
+			demo_marker(&state, vram, &m,
+			    (uint32_t)(marker & 0xffffffffu),
+			    (uint32_t)((marker >> 32) & 0x7fffffffu),
+			    mb->arg[DG_ARG_STAMP]);
+		}
 		mb->ret[DG_RET_FRAME] = frame;
 		mb->ret[DG_RET_MODE_GEN] = gen;
 		mb->ret[DG_RET_MODE_OK] = (uint64_t)ok;

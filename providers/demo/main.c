@@ -61,6 +61,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "marker.h"
 #include "lfbshm.h"
 #include "lfbshm-provider.h"
 #include "tracker.h"
@@ -73,6 +74,9 @@ _Static_assert(DEMO_FORMAT_XRGB8888 == LFBSHM_FORMAT_XRGB8888,
     "render.h and lfbshm.h disagree on XRGB8888");
 _Static_assert(sizeof(struct guest_input) == sizeof(struct demo_input),
     "guest_input and demo_input differ");
+_Static_assert(DEMO_MARKER_PIXELS == MARKER_PIXELS,
+    "render.h and marker.h disagree on the marker");
+_Static_assert(DG_NARGS <= GUEST_MAILBOX_NARGS, "too many guest arguments");
 
 /* The flat guest image (providers/guest/guest-embed.sh). */
 extern const unsigned char demo_guest_image[], demo_guest_image_end[];
@@ -103,6 +107,9 @@ struct opts {
 	uint32_t	 fps;
 	int		 tracker;	/* enum lfbshm_tracker_kind, -1: auto */
 	uint32_t	 mode_cycle;	/* seconds, 0: never */
+	bool		 marker;	/* --marker */
+	uint32_t	 marker_x, marker_y;
+	uint32_t	 marker_rate;	/* Hz, 0: only on changing frames */
 	int		 verbose;
 };
 
@@ -139,6 +146,7 @@ struct demo {
 	uint64_t	 tick;		/* frame slots since t0 */
 	uint64_t	 frames;	/* read racily for -v statistics */
 	uint64_t	 skipped;
+	uint64_t	 marker_next;	/* ns: the next forced marker */
 };
 
 static void
@@ -147,7 +155,7 @@ usage(FILE *fp)
 	fprintf(fp,
 "usage: lfbvnc-demo [-hv] [--socket PATH] [--workload NAME] [--seed N]\n"
 "                   [--size WxH] [--fps N] [--tracker KIND]\n"
-"                   [--mode-cycle SECONDS]\n"
+"                   [--mode-cycle SECONDS] [--marker X,Y [--marker-rate HZ]]\n"
 "\n"
 "Serve a synthetic desktop over lfbshm, with the pages written reported\n"
 "by a real write tracker.\n"
@@ -163,6 +171,15 @@ usage(FILE *fp)
 "  --tracker KIND      auto, kvm, uffd, softdirty or none (default: auto,\n"
 "                      the first of kvm, uffd, softdirty, none that works)\n"
 "  --mode-cycle SECS   switch to the next mode every SECS seconds\n"
+"  --marker X,Y        latency marker: after every frame that writes pixels,\n"
+"                      write the time (CLOCK_MONOTONIC, taken after the\n"
+"                      frame's writes) into the 8 pixels from X,Y, in the\n"
+"                      same frame (common/marker.h; lfbvnc-probe --latency\n"
+"                      X,Y decodes it).  With the kvm tracker the guest\n"
+"                      writes it, with the host's time from the mailbox\n"
+"  --marker-rate HZ    also write a marker HZ times a second (at most once a\n"
+"                      frame) when nothing else changed: a change of a\n"
+"                      1-pixel-high strip, e.g. on the idle workload\n"
 "  -v                  verbose: per-second statistics\n"
 "  -h                  this help\n"
 "\n"
@@ -208,6 +225,25 @@ parse_size(const char *s, uint32_t *w, uint32_t *h)
 	return 0;
 }
 
+static int
+parse_xy(const char *s, uint32_t *x, uint32_t *y)
+{
+	char buf[32], *c;
+	uint64_t a, b;
+
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	if ((c = strchr(buf, ',')) == NULL)
+		return -1;
+	*c = '\0';
+	if (parse_u64(buf, MAX_W, &a) != 0 || parse_u64(c + 1, MAX_H, &b) != 0)
+		return -1;
+	*x = (uint32_t)a;
+	*y = (uint32_t)b;
+	return 0;
+}
+
 /* The default socket; creates its directory (one level) if missing. */
 static char *
 default_socket(void)
@@ -242,6 +278,8 @@ parse_args(int argc, char *argv[], struct opts *o)
 		{ "fps", required_argument, NULL, 'f' },
 		{ "tracker", required_argument, NULL, 't' },
 		{ "mode-cycle", required_argument, NULL, 'c' },
+		{ "marker", required_argument, NULL, 'm' },
+		{ "marker-rate", required_argument, NULL, 'r' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -297,6 +335,18 @@ parse_args(int argc, char *argv[], struct opts *o)
 				    "86400", optarg);
 			o->mode_cycle = (uint32_t)v;
 			break;
+		case 'm':
+			if (parse_xy(optarg, &o->marker_x, &o->marker_y) != 0)
+				fatalx("bad marker position \"%s\": X,Y",
+				    optarg);
+			o->marker = true;
+			break;
+		case 'r':
+			if (parse_u64(optarg, 1000, &v) != 0 || v == 0)
+				fatalx("bad marker rate \"%s\": 1 to 1000 Hz",
+				    optarg);
+			o->marker_rate = (uint32_t)v;
+			break;
 		case 'v':
 			o->verbose++;
 			break;
@@ -312,6 +362,12 @@ parse_args(int argc, char *argv[], struct opts *o)
 		usage(stderr);
 		exit(2);
 	}
+	if (o->marker_rate != 0 && !o->marker)
+		fatalx("--marker-rate needs --marker");
+	if (o->marker && ((uint64_t)o->marker_x + MARKER_PIXELS > o->width ||
+	    o->marker_y >= o->height))
+		fatalx("the marker at %u,%u does not fit %ux%u", o->marker_x,
+		    o->marker_y, o->width, o->height);
 	if (o->socket == NULL && (o->socket = default_socket()) == NULL)
 		fatal("socket path");
 }
@@ -418,6 +474,37 @@ died(struct demo *d)
 		log_warn("eventfd");
 }
 
+/* --marker-rate: is a marker due with this frame even if nothing changed? */
+static bool
+marker_forced(struct demo *d)
+{
+	uint64_t period, now;
+
+	if (d->o.marker_rate == 0)
+		return false;
+	period = 1000000000u / d->o.marker_rate;
+	now = now_ns();
+	if (now < d->marker_next)
+		return false;
+	d->marker_next += period;
+	if (d->marker_next <= now)
+		d->marker_next = now + period;	/* late: do not catch up */
+	return true;
+}
+
+/* Host renderer: the marker after the frame's other writes. */
+static void
+host_marker(struct demo *d)
+{
+	bool forced = marker_forced(d);
+
+	if (!d->o.marker)
+		return;
+	if (forced || demo_damage(d->st, NULL, 0) > 0)
+		demo_marker(d->st, d->fb, &d->cur, d->o.marker_x,
+		    d->o.marker_y, marker_now_ns());
+}
+
 static void *
 host_thread(void *arg)
 {
@@ -429,6 +516,7 @@ host_thread(void *arg)
 
 	demo_start(d->st, d->fb, &d->cur, (uint32_t)d->o.workload, d->o.seed);
 	demo_frame(d->st, d->fb, &d->cur, 0, NULL, 0);
+	host_marker(d);
 	publish_mode(d);
 	while (pace(d, &frame)) {
 		pthread_mutex_lock(&d->m);
@@ -442,6 +530,7 @@ host_thread(void *arg)
 			demo_start(d->st, d->fb, &d->cur,
 			    (uint32_t)d->o.workload, d->o.seed);
 		demo_frame(d->st, d->fb, &d->cur, frame, in, n);
+		host_marker(d);
 		if (newmode)
 			publish_mode(d);
 	}
@@ -463,6 +552,11 @@ doorbell(void *arg, uint32_t code, uint64_t value)
 	uint64_t frame;
 	bool newmode;
 
+	if (code == DG_DB_STAMP) {
+		/* the guest drew a frame and writes the marker next */
+		mb->arg[DG_ARG_STAMP] = marker_now_ns();
+		return 0;
+	}
 	if (code != DG_DB_FRAME)
 		return 0;	/* kvmvm's own codes */
 	if (mb->ret[DG_RET_MODE_GEN] == d->cur_gen) {
@@ -495,6 +589,7 @@ doorbell(void *arg, uint32_t code, uint64_t value)
 		mb->arg[DG_ARG_MODE_GEN] = d->cur_gen;
 	}
 	mb->arg[DG_ARG_FRAME] = frame;
+	mb->arg[DG_ARG_MARKER_FORCE] = marker_forced(d) ? 1 : 0;
 	return 0;
 }
 
@@ -716,19 +811,25 @@ choose_tracker(struct demo *d)
 static int
 start_drawing(struct demo *d)
 {
-	uint64_t args[4];
+	uint64_t args[DG_NARGS];
 	int64_t seq;
 	int rc;
 
 	d->cur_gen = d->want_gen = 1;
 	d->want = d->cur;
 	d->t0 = now_ns();
+	if (d->o.marker_rate != 0)
+		d->marker_next = d->t0 + 1000000000u / d->o.marker_rate;
 	if (d->vm != NULL) {
 		args[DG_ARG_WORKLOAD] = (uint64_t)d->o.workload;
 		args[DG_ARG_SEED] = d->o.seed;
 		args[DG_ARG_FRAME] = 0;
 		args[DG_ARG_MODE_GEN] = d->cur_gen;
-		if ((seq = kvmvm_cmd_post(d->vm, DG_CMD_RUN, args, 4, NULL,
+		args[DG_ARG_MARKER] = d->o.marker ? DG_MARKER_ON |
+		    (uint64_t)d->o.marker_y << 32 | d->o.marker_x : 0;
+		args[DG_ARG_MARKER_FORCE] = 0;
+		args[DG_ARG_STAMP] = 0;
+		if ((seq = kvmvm_cmd_post(d->vm, DG_CMD_RUN, args, DG_NARGS, NULL,
 		    0)) < 0) {
 			log_warnx("guest: posting RUN: %s",
 			    strerror((int)-seq));
@@ -878,6 +979,16 @@ main(int argc, char *argv[])
 		fatal("calloc");
 	parse_args(argc, argv, &d->o);
 	log_setverbose(d->o.verbose);
+	if (d->o.marker) {
+		/* the renderer's copy of marker_encode must agree with it */
+		uint32_t a[MARKER_PIXELS], b[MARKER_PIXELS];
+		uint64_t t = 0x0123456789abcdefull;
+
+		demo_marker_pixels(a, t);
+		marker_encode(b, t);
+		if (memcmp(a, b, sizeof(a)) != 0)
+			fatalx("demo_marker_pixels and marker_encode differ");
+	}
 	d->memfd = -1;
 	d->deathfd = -1;
 	mode_make(&d->cur, d->o.width, d->o.height);

@@ -135,6 +135,8 @@ struct dstate {
 	struct pointer p;
 	int32_t ndmg;
 	struct rect dmg[NDAMAGE];
+	int32_t nlog;		/* written since the frame began: demo_damage */
+	struct rect log[DEMO_DAMAGE_MAX];
 	uint32_t pal_t;		/* time of pal */
 	uint32_t pal[256];	/* plasma colours for this frame */
 	uint32_t row[ROWBUF];
@@ -323,6 +325,27 @@ rect_union(const struct rect *a, const struct rect *b)
 	struct rect r = { x0, y0, x1 - x0, y1 - y0 };
 
 	return r;
+}
+
+/*
+ * Note pixels written (r already clipped to the screen): demo_damage.
+ * Past DEMO_DAMAGE_MAX rectangles the last one grows to cover the rest.
+ */
+static void
+log_write(struct dstate *d, struct rect r)
+{
+	int32_t i;
+
+	if (rect_empty(&r))
+		return;
+	for (i = 0; i < d->nlog; i++)
+		if (rect_contains(&d->log[i], &r))
+			return;
+	if (d->nlog < DEMO_DAMAGE_MAX)
+		d->log[d->nlog++] = r;
+	else
+		d->log[DEMO_DAMAGE_MAX - 1] =
+		    rect_union(&d->log[DEMO_DAMAGE_MAX - 1], &r);
 }
 
 static uint8_t *
@@ -914,6 +937,8 @@ ptr_erase(struct dstate *d, uint8_t *fb)
 
 	if (!p->drawn)
 		return;
+	log_write(d, rect_clip((struct rect){ p->dx, p->dy, PTR_W, PTR_H },
+	    &(struct rect){ 0, 0, d->w, d->h }));
 	for (y = 0; y < PTR_H && p->dy + y < d->h; y++)
 		for (x = 0; x < PTR_W && p->dx + x < d->w; x++)
 			if (ptr_opaque(x, y))
@@ -931,6 +956,8 @@ ptr_draw(struct dstate *d, uint8_t *fb)
 
 	p->dx = p->x;
 	p->dy = p->y;
+	log_write(d, rect_clip((struct rect){ p->dx, p->dy, PTR_W, PTR_H },
+	    &(struct rect){ 0, 0, d->w, d->h }));
 	for (y = 0; y < PTR_H && p->dy + y < d->h; y++)
 		for (x = 0; x < PTR_W && p->dx + x < d->w; x++) {
 			if (!ptr_opaque(x, y))
@@ -957,6 +984,7 @@ put_pixel(struct dstate *d, uint8_t *fb, int32_t x, int32_t y, uint32_t c)
 		return;
 	}
 	fb_put(fb_at(d, fb, x, y), c);
+	log_write(d, (struct rect){ x, y, 1, 1 });
 }
 
 /* --------------------------------------------------------------- scene */
@@ -979,6 +1007,7 @@ redraw(struct dstate *d, uint8_t *fb, struct rect r)
 	r = rect_clip(r, &scr);
 	if (rect_empty(&r))
 		return;
+	log_write(d, r);
 	for (y = r.y; y < r.y + r.h; y++) {
 		for (x0 = r.x; x0 < r.x + r.w; x0 = x1) {
 			x1 = MIN(x0 + ROWBUF, r.x + r.w);
@@ -1701,6 +1730,7 @@ demo_frame(struct demo_state *st, uint8_t *fb, const struct demo_mode *m,
 
 	if (d->magic != DSTATE_MAGIC || !mode_same(m, &d->m))
 		return;
+	d->nlog = 0;
 	if (!d->based) {
 		d->base = frame;
 		d->based = 1;
@@ -1757,6 +1787,63 @@ demo_frame(struct demo_state *st, uint8_t *fb, const struct demo_mode *m,
 		ptr_erase(d, fb);
 		ptr_draw(d, fb);
 	}
+}
+
+uint32_t
+demo_damage(const struct demo_state *st, struct demo_rect *out, uint32_t max)
+{
+	const struct dstate *d = (const struct dstate *)st;
+	uint32_t i, n;
+
+	if (d->magic != DSTATE_MAGIC)
+		return 0;
+	n = (uint32_t)d->nlog;
+	for (i = 0; i < n && i < max; i++) {
+		out[i].x = d->log[i].x;
+		out[i].y = d->log[i].y;
+		out[i].w = d->log[i].w;
+		out[i].h = d->log[i].h;
+	}
+	return n;
+}
+
+/* Must stay equal to marker_encode (common/marker.h). */
+void
+demo_marker_pixels(uint32_t px[DEMO_MARKER_PIXELS], uint64_t t)
+{
+	uint32_t i;
+
+	for (i = 0; i < DEMO_MARKER_PIXELS; i++)
+		px[i] = 0xa5u << 16 | (uint32_t)((t >> (8 * i)) & 0xff) << 8 |
+		    (0xa5u ^ i);
+}
+
+void
+demo_marker(struct demo_state *st, uint8_t *fb, const struct demo_mode *m,
+    uint32_t x, uint32_t y, uint64_t t)
+{
+	struct dstate *d = (struct dstate *)st;
+	uint32_t px[DEMO_MARKER_PIXELS], i;
+
+	if (d->magic != DSTATE_MAGIC || !mode_same(m, &d->m) ||
+	    x > (uint32_t)d->w || (uint32_t)d->w - x < DEMO_MARKER_PIXELS ||
+	    y >= (uint32_t)d->h)
+		return;
+	demo_marker_pixels(px, t);
+	/*
+	 * First make the strip invalid (0 is no marker pixel), then write
+	 * it: a reader that catches the strip half written (a scan woken by
+	 * the very first store, as a write trap does) finds no marker there
+	 * instead of one mixing the bytes of two times.  The barrier keeps
+	 * the compiler from dropping the first stores.
+	 */
+	for (i = 0; i < DEMO_MARKER_PIXELS; i++)
+		fb_put(fb_at(d, fb, (int32_t)(x + i), (int32_t)y), 0);
+	__asm__ volatile("" ::: "memory");
+	for (i = 0; i < DEMO_MARKER_PIXELS; i++)
+		fb_put(fb_at(d, fb, (int32_t)(x + i), (int32_t)y), px[i]);
+	log_write(d, (struct rect){ (int32_t)x, (int32_t)y,
+	    DEMO_MARKER_PIXELS, 1 });
 }
 
 static int

@@ -79,6 +79,38 @@ void demo_start(struct demo_state *st, uint8_t *fb, const struct demo_mode *m,
 void demo_frame(struct demo_state *st, uint8_t *fb, const struct demo_mode *m,
     uint64_t frame, const struct demo_input *in, uint32_t nin);
 
+/*
+ * Damage: the rectangles of pixels the last demo_start or demo_frame wrote
+ * (and any demo_marker since), in screen coordinates, for a consumer that
+ * wants exact damage instead of a write tracker (bench/oracle-server.c) and
+ * to tell whether a frame changed anything.  Recording costs a few stores
+ * per redrawn rectangle, nothing per pixel.  At most DEMO_DAMAGE_MAX
+ * rectangles are kept: past that they are merged, so the list always
+ * covers every pixel written (a written pixel may hold its old value).
+ * Returns the number of rectangles and copies at most max of them.
+ */
+struct demo_rect {
+	int32_t x, y, w, h;
+};
+#define DEMO_DAMAGE_MAX		32
+uint32_t demo_damage(const struct demo_state *st, struct demo_rect *out,
+    uint32_t max);
+
+/*
+ * Latency marker (common/marker.h's encoding; the renderer cannot include
+ * it, being freestanding): DEMO_MARKER_PIXELS pixels encoding t (ns,
+ * CLOCK_MONOTONIC of the host) at (x, y), over everything, the pointer
+ * included, added to the damage.  Written after a frame's other writes,
+ * so a reader that sees the marker sees the frame.  The strip is zeroed
+ * (no marker) before it is written, so a reader catching it half written
+ * finds no marker rather than a mix of two times.  Skipped when the strip
+ * does not fit the mode.  demo_marker_pixels just encodes.
+ */
+#define DEMO_MARKER_PIXELS	8
+void demo_marker_pixels(uint32_t px[DEMO_MARKER_PIXELS], uint64_t t);
+void demo_marker(struct demo_state *st, uint8_t *fb, const struct demo_mode *m,
+    uint32_t x, uint32_t y, uint64_t t);
+
 /* "idle", "blink", ... -> workload; -1 when unknown. */
 int demo_workload_parse(const char *name);
 const char *demo_workload_name(uint32_t workload);
