@@ -16,6 +16,13 @@
  * by the master (xendisco watches @releaseDomain and stops the worker)
  * and by track_dirty_vram (ESRCH).
  *
+ * Input goes to the device model's QMP socket, which only root may use
+ * (QEMU creates /var/run/xen/qmp-libxl-<domid> with root's umask; seen in
+ * tests/xen).  The worker gives up root after attaching, so an input
+ * helper forked before that, still root, sends the input for it: it reads
+ * fixed-size events from a socketpair, can reach only this domain's QMP
+ * socket, holds no other descriptor, and exits when the worker goes.
+ *
  * Facts this relies on (research/xen.md, sections 1 and 2):
  *  - HAP answers a first call (or a range change) with 0 and all ones;
  *    shadow paging answers -1/ENODATA without writing the bitmap: both
@@ -34,7 +41,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <unistd.h>
 
 #include <xendevicemodel.h>
 #include <xenforeignmemory.h>
@@ -80,6 +92,8 @@ struct backend_xen {
 	bool have_mode;
 	uint32_t prev_buttons;
 	uint64_t unexpected_full;	/* all-ones answers we did not ask for */
+	int input_fd;			/* to the input helper, or -1 */
+	pid_t input_pid;
 };
 
 static int
@@ -274,16 +288,99 @@ xen_take_events(struct backend *b)
 	return ev;
 }
 
+/* ------------------------------------------------------------ input */
+
+/* The helper's loop: one event per datagram, sent to QMP in order. */
+static void __attribute__((__noreturn__))
+input_helper(int fd, const char *qmp, uint32_t domid)
+{
+	struct qmp_input ev;
+	char why[BACKEND_WHY];
+	size_t skipped;
+	ssize_t n;
+
+	for (;;) {
+		n = recv(fd, &ev, sizeof(ev), 0);
+		if (n == 0)
+			_exit(0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(1);
+		}
+		if ((size_t)n != sizeof(ev) || (ev.type != QMP_IN_KEY &&
+		    ev.type != QMP_IN_POINTER))
+			continue;
+		if (qmp_send_input(qmp, QMP_INPUT_TIMEOUT_MS, &ev, 1, &skipped,
+		    why, sizeof(why)) < 0)
+			log_warnx("input for domain %u: %s", domid, why);
+	}
+}
+
+static int
+input_helper_start(struct backend_xen *x, char *why, size_t whylen)
+{
+	int sv[2], fd, max;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
+		snprintf(why, whylen, "input helper: socketpair: %s",
+		    strerror(errno));
+		return -errno;
+	}
+	if ((pid = fork()) == -1) {
+		snprintf(why, whylen, "input helper: fork: %s",
+		    strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return -ENOMEM;
+	}
+	if (pid == 0) {
+		/* Nothing of the worker's: its sockets, Xen handles, the
+		   signal handlers of its event loop.  syslog forgets its
+		   socket first, and reopens it when needed. */
+		closelog();
+		max = (int)sysconf(_SC_OPEN_MAX);
+		if (max < 0 || max > 65536)
+			max = 65536;
+		for (fd = 3; fd < max; fd++)
+			if (fd != sv[1])
+				close(fd);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGPIPE, SIG_IGN);
+		input_helper(sv[1], x->qmp, x->domid);
+	}
+	close(sv[1]);
+	x->input_fd = sv[0];
+	x->input_pid = pid;
+	return 0;
+}
+
+/* Never blocks: when the helper is behind (a hung device model), the
+   event is dropped and reported. */
+static int
+input_send(struct backend_xen *x, const struct qmp_input *ev)
+{
+	if (x->input_fd < 0)
+		return xfail(x, -EPIPE, "no input helper");
+	if (send(x->input_fd, ev, sizeof(*ev), MSG_DONTWAIT | MSG_NOSIGNAL) !=
+	    (ssize_t)sizeof(*ev))
+		return xfail(x, -EIO, "input helper: %s", strerror(errno));
+	return 0;
+}
+
 static int
 xen_key(struct backend *b, uint32_t keysym, bool down)
 {
 	struct backend_xen *x = (struct backend_xen *)b;
 	struct qmp_input ev = { .type = QMP_IN_KEY, .keysym = keysym,
 	    .down = down };
-	size_t skipped;
 
-	return qmp_send_input(x->qmp, QMP_INPUT_TIMEOUT_MS, &ev, 1, &skipped,
-	    b->why, sizeof(b->why));
+	if (qmp_keysym_qcode(keysym) == NULL)
+		return 0;		/* no such key in QEMU: skipped */
+	return input_send(x, &ev);
 }
 
 static int
@@ -293,11 +390,9 @@ xen_pointer(struct backend *b, uint32_t px, uint32_t py, uint32_t buttons)
 	struct qmp_input ev = { .type = QMP_IN_POINTER, .x = px, .y = py,
 	    .width = x->mode.width, .height = x->mode.height,
 	    .buttons = buttons, .prev_buttons = x->prev_buttons };
-	size_t skipped;
 	int rc;
 
-	rc = qmp_send_input(x->qmp, QMP_INPUT_TIMEOUT_MS, &ev, 1, &skipped,
-	    b->why, sizeof(b->why));
+	rc = input_send(x, &ev);
 	if (rc == 0)
 		x->prev_buttons = buttons;
 	return rc;
@@ -321,6 +416,10 @@ xen_close(struct backend *b)
 		xs_close(x->xs);
 	if (x->logger != NULL)
 		xtl_logger_destroy(x->logger);
+	if (x->input_fd >= 0)
+		close(x->input_fd);	/* the helper sees EOF and exits */
+	if (x->input_pid > 0)
+		waitpid(x->input_pid, NULL, 0);
 	free(x->xbitmap);
 	free(x);
 }
@@ -382,6 +481,7 @@ backend_xen_open(const struct conf_guest *g, struct backend **out,
 	if (x == NULL)
 		return -ENOMEM;
 	x->b.ops = &xen_ops;
+	x->input_fd = -1;
 	x->b.kind = "xen";
 	snprintf(x->b.tracker, sizeof(x->b.tracker), "xen-dirty-vram");
 	x->b.can_track = true;
@@ -439,6 +539,8 @@ backend_xen_open(const struct conf_guest *g, struct backend **out,
 		    "domain 0 was refused: %s)", g->name, g->domid,
 		    strerror(errno));
 	}
+	if ((rc = input_helper_start(x, why, whylen)) < 0)
+		goto fail;
 	rc = qmp_query_vga_bar(x->qmp, QMP_TIMEOUT_MS, &x->bar, &bar_size,
 	    why, whylen);
 	if (rc < 0)

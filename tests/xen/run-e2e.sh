@@ -174,7 +174,7 @@ delta() {
 # rate D DT: D events in DT ms, per second
 rate() {
 	case $1$2 in *none*) echo "unknown" ; return ;; esac
-	awk -v d="$1" -v t="$2" 'BEGIN { printf "%.3f (%d in %.1f s)", t > 0 ? d * 1000 / t : 0, d, t / 1000 }'
+	awk -v d="$1" -v t="$2" 'BEGIN { printf "%.3f (%d in %.1f s)", (t > 0 ? d * 1000 / t : 0), d, t / 1000 }'
 }
 # status: the guest's part of `lfbvncctl --json status' in dom0
 status() {
@@ -221,7 +221,19 @@ compare() {
 	rc=$?
 	check "$name" "$(t test $rc -eq 0)" "(${ref##*/}${*:+ $*}: exit $rc," \
 		"$(grep -o '"differing":[0-9]*' <<<"$out"))"
-	[ $rc -eq 0 ] || printf '    %s\n' "$out"
+	[ $rc -eq 0 ] && return
+	printf '    %s\n' "$out"
+	# where the difference comes from: the guest's VRAM there, and what
+	# a new client sees
+	local x y
+	x=$(grep -o '"diffs":\[{"x":[0-9]*,"y":[0-9]*' <<<"$out" | grep -o '[0-9]*,"y":[0-9]*$')
+	y=${x#*:}
+	x=${x%%,*}
+	if [ -n "$x" ]; then
+		stamp "host: the guest's VRAM at $x,$y: $(dom0_run dirtyvram-check peek "${domid:-1}" "$x" "$y" 8 2>&1 | tr '\n' ' ')"
+	fi
+	out=$(probe --compare "$ref" --timeout 20 "$@" --json --screenshot "$W/$name-fresh.png" 2>&1)
+	stamp "host: a new client: exit $?, $(grep -o '"differing":[0-9]*,"diffs":.\{0,300\}' <<<"$out")"
 }
 web_get() {	# the status line and Location of GET / on 127.0.0.1:PORT
 	local l
@@ -336,7 +348,8 @@ host_phase() {
 	for i in 1 2 3 4 5; do
 		probe --wait-pixel "$((XG_BLINK_X + 8)),$((XG_BLINK_Y + 8))=ffd700" --timeout 90 >"$W/latency-$i.txt" 2>&1 &
 		lp=$!
-		wait_status 90 '"clients":1' '"state":"backoff"' >/dev/null
+		st=$(wait_status 90 '"clients":1' '"state":"backoff"') ||
+			stamp "host: no backoff with one client: $st"
 		t0=$(now_ms)
 		dom0_run "printf '!1' >\$XENTEST_TTY"
 		wait "$lp"

@@ -11,6 +11,9 @@
  *   dirtyvram-check banner PORT TEXT
  *       accept TCP connections on PORT, send TEXT and a newline to each
  *       (stands in for lfbvncd when checking the host's port forwarding)
+ *   dirtyvram-check peek DOMID X Y N [PITCH]
+ *       print N pixels of the guest's VRAM from X,Y (read-only mapping, no
+ *       dirty tracking, so it can run while lfbvncd tracks), as RRGGBB
  *   dirtyvram-check syslog SOCKET FILE
  *       a minimal syslog daemon: receive datagrams on the UNIX socket
  *       SOCKET (/dev/log) and append each, with dom0's uptime, as a line
@@ -210,6 +213,41 @@ static int banner(int port, const char *text)
 			perror("banner write");
 		close(fd);
 	}
+}
+
+/* ------------------------------------------------------------ peek */
+static int peek(int domid, uint32_t x, uint32_t y, uint32_t n, uint32_t pitch)
+{
+	xenforeignmemory_handle *fm;
+	uint64_t addr, size, off = (uint64_t)y * pitch + (uint64_t)x * 4;
+	size_t first, npages, i;
+	xen_pfn_t *pfns;
+	const uint32_t *v;
+	const uint8_t *map;
+	int *errs;
+
+	if (vga_bar(domid, &addr, &size) < 0 || off + (uint64_t)n * 4 > size)
+		return 1;
+	first = off / 4096;
+	npages = (off + (uint64_t)n * 4 + 4095) / 4096 - first;
+	pfns = calloc(npages, sizeof(*pfns));
+	errs = calloc(npages, sizeof(*errs));
+	fm = xenforeignmemory_open(NULL, 0);
+	if (!pfns || !errs || !fm)
+		return 1;
+	for (i = 0; i < npages; i++)
+		pfns[i] = (addr >> 12) + first + i;
+	map = xenforeignmemory_map(fm, (uint32_t)domid, PROT_READ, npages, pfns, errs);
+	if (!map) {
+		perror("xenforeignmemory_map");
+		return 1;
+	}
+	v = (const uint32_t *)(map + off % 4096);
+	for (i = 0; i < n; i++)
+		printf("%06x%c", v[i] & 0xffffff, i + 1 < n ? ' ' : '\n');
+	xenforeignmemory_unmap(fm, (void *)map, npages);
+	xenforeignmemory_close(fm);
+	return 0;
 }
 
 /* ------------------------------------------------------------ syslog */
@@ -761,6 +799,7 @@ static int usage(void)
 	fprintf(stderr, "usage: dirtyvram-check bar DOMID\n"
 		"       dirtyvram-check qmp DOMID JSON\n"
 		"       dirtyvram-check banner PORT TEXT\n"
+		"       dirtyvram-check peek DOMID X Y N [PITCH]\n"
 		"       dirtyvram-check syslog SOCKET FILE\n"
 		"       dirtyvram-check test DOMID TTY LOG WxHx32[@STRIDE]\n");
 	return 2;
@@ -785,6 +824,9 @@ int main(int argc, char **argv)
 	}
 	if (argc == 4 && !strcmp(argv[1], "banner"))
 		return banner(atoi(argv[2]), argv[3]);
+	if ((argc == 6 || argc == 7) && !strcmp(argv[1], "peek"))
+		return peek(atoi(argv[2]), (uint32_t)atoi(argv[3]), (uint32_t)atoi(argv[4]),
+			    (uint32_t)atoi(argv[5]), argc == 7 ? (uint32_t)atoi(argv[6]) : 4096);
 	if (argc == 4 && !strcmp(argv[1], "syslog"))
 		return syslogd(argv[2], argv[3]);
 	if (argc == 6 && !strcmp(argv[1], "test")) {

@@ -65,6 +65,10 @@ fail() {
 		say "---- lfbvncd log $DAEMON_LOG ($(wc -l <"$DAEMON_LOG") lines, repeats counted)"
 		sed 's/^\[ *[0-9.]*\] [A-Z][a-z][a-z] [ 0-9][0-9] [0-9:]* //' "$DAEMON_LOG" |
 			uniq -c | tail -n 80 | sed 's/^/XENTEST | /'
+		[ -n "${conf-}" ] && [ -e "$conf" ] && {
+			say "---- $conf"
+			sed 's/^/XENTEST | /' "$conf"
+		}
 		say "---- processes, kernel log"
 		ps -eo pid,ppid,user,stat,etime,wchan:24,args | grep -E 'lfbvnc|dirtyvram|PID' |
 			grep -v grep | sed 's/^/XENTEST | /'
