@@ -33,7 +33,10 @@
 # Usage: bench-daemon.sh [--build DIR] [--doc FILE] [--reps N]
 #        [--seconds S] [--idle-seconds S] [--size WxH]
 #        [--workloads "LIST"] [--configs "LIST"] [--multi "16 64"]
-#        [--no-idle] [--raw FILE]
+#        [--no-idle] [--raw FILE] [--from FILE]
+# --raw keeps the measurements (one line per run, and META lines saying
+# when, where and how); --from FILE runs nothing and writes the report of
+# such a file again (e.g. after the report's format changed).
 # --doc rewrites the section "## lfbvncd versus full compare, an oracle and
 # x11vnc (daemon issue)" of FILE (docs/BENCHMARKS.md), keeping any
 # "### Analysis" subsection of it; without --doc the section goes to
@@ -52,6 +55,7 @@ IDLE_CONFIGS="kvm uffd cmp oracle x11vnc"
 MULTI="16 64"
 IDLE=yes
 RAW=
+FROM=
 ARGS="$*"
 
 while [ $# -gt 0 ]; do
@@ -67,12 +71,23 @@ while [ $# -gt 0 ]; do
 	--multi) MULTI=$2; shift 2 ;;
 	--no-idle) IDLE=no; MULTI=; shift ;;
 	--raw) RAW=$2; shift 2 ;;
+	--from) FROM=$2; shift 2 ;;
 	-h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) echo "bench-daemon: unknown option $1 (try --help)" >&2; exit 2 ;;
 	esac
 done
 [ "$SECS" -ge 6 ] || { echo "bench-daemon: --seconds must be >= 6" >&2; exit 2; }
 
+if [ -n "$FROM" ]; then
+	[ -r "$FROM" ] || { echo "bench-daemon: cannot read $FROM" >&2; exit 1; }
+	# the run's own settings, so the tables have its rows and columns
+	meta_early() { sed -n "s/^META $1 //p" "$FROM" | head -n 1; }
+	CONFIGS=$(meta_early configs)
+	WORKLOADS=$(meta_early workloads)
+	IDLE_CONFIGS=$(meta_early idle_configs)
+	MULTI=$(meta_early multi)
+	X11VNC=x11vnc
+else
 DEMO=$BUILD/providers/demo/lfbvnc-demo
 LFBVNCD=$BUILD/daemon/lfbvncd
 CTLBIN=$BUILD/clients/lfbvncctl
@@ -86,6 +101,7 @@ if [ -z "$X11VNC" ]; then
 	echo "bench-daemon: no x11vnc: its rows are skipped" >&2
 	CONFIGS=$(echo "$CONFIGS" | sed 's/x11vnc//')
 	IDLE_CONFIGS=$(echo "$IDLE_CONFIGS" | sed 's/x11vnc//')
+fi
 fi
 W=${SIZE%x*}
 H=${SIZE#*x}
@@ -342,7 +358,7 @@ snapshot() {
 rates() {
 	echo "$1 $2" | awk '{
 		dt = ($7 - $1) / 1e9
-		printf "%.2f %.2f", ($8 - $2) / 1e7 / dt, ($10 - $4) / 1e7 / dt
+		printf "%.3f %.3f", ($8 - $2) / 1e7 / dt, ($10 - $4) / 1e7 / dt
 		if ($5 == "-") printf " - -"
 		else printf " %.2f %.2f", ($11 - $5) / dt, ($12 - $6) / dt
 		printf " %.1f\n", ($9 - $3) / dt
@@ -464,11 +480,26 @@ run_multi() {	# nguests rep
 	GUESTS= NGUESTS=1
 }
 
-date=$(date -u +%F)
-model=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo |
-    head -n 1)
-load_before=$(cut -d ' ' -f 1-3 /proc/loadavg)
-x11ver=$([ -n "$X11VNC" ] && "$X11VNC" -version 2>/dev/null | head -n 1)
+if [ -z "$FROM" ]; then
+{
+	echo "META date $(date -u +%F)"
+	echo "META model $(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' \
+	    /proc/cpuinfo | head -n 1)"
+	echo "META ncpu $(nproc)"
+	echo "META kernel $(uname -r)"
+	echo "META load_before $(cut -d ' ' -f 1-3 /proc/loadavg)"
+	echo "META x11vnc $([ -n "$X11VNC" ] && "$X11VNC" -version 2>/dev/null |
+	    head -n 1)"
+	echo "META args $ARGS"
+	echo "META reps $REPS"
+	echo "META seconds $SECS"
+	echo "META idle_seconds $ISECS"
+	echo "META size $SIZE"
+	echo "META configs $CONFIGS"
+	echo "META workloads $WORKLOADS"
+	echo "META idle_configs $([ "$IDLE" = yes ] && echo "$IDLE_CONFIGS")"
+	echo "META multi $MULTI"
+} >>"$OUT"
 say "output in $OUT; about $(( (REPS * $(echo $WORKLOADS | wc -w) * \
     $(echo $CONFIGS | wc -w) * (SECS + 5)) / 60 )) minutes for the workloads"
 
@@ -490,8 +521,12 @@ while [ $rep -le "$REPS" ]; do
 	done
 	rep=$((rep + 1))
 done
-load_after=$(cut -d ' ' -f 1-3 /proc/loadavg)
+echo "META load_after $(cut -d ' ' -f 1-3 /proc/loadavg)" >>"$OUT"
 [ -n "$RAW" ] && cp "$OUT" "$RAW"
+else
+	cp "$FROM" "$OUT"
+fi
+meta() { sed -n "s/^META $1 //p" "$OUT" | head -n 1; }
 
 # ------------------------------------------------------------ report
 
@@ -500,18 +535,21 @@ sect=$TMP/section.md
 {
 echo "$heading"
 echo
-echo "Run on $date (UTC) on ${model:-an unknown CPU}, $(nproc) CPUs," \
-    "Linux $(uname -r); load average $load_before before the run," \
-    "$load_after after it.  ${x11ver:+x11vnc: $x11ver.}"
+x11ver=$(meta x11vnc)
+echo "Run on $(meta date) (UTC) on $(meta model), $(meta ncpu) CPUs," \
+    "Linux $(meta kernel); load average $(meta load_before) before the" \
+    "run, $(meta load_after) after it${x11ver:+; $x11ver}.  Other jobs" \
+    "shared the machine during the run: compare within a repetition."
 echo
-echo "Command: \`make bench-daemon\` (part of \`make bench\`), i.e." \
-    "\`bench/bench-daemon.sh --build . --doc docs/BENCHMARKS.md${ARGS:+ $ARGS}\`" \
-    "in the build directory; source \`bench/bench-daemon.sh\` and" \
-    "\`bench/oracle-server.c\`.  Screen ${SIZE}, 60 frames/s," \
-    "$REPS repetitions of every cell, each with one connected" \
-    "\`lfbvnc-probe\` (Raw encoding) for ${SECS} s; every number is the" \
-    "median over the repetitions (latency: the median of each run's" \
-    "p50 and p99)."
+echo "Command: \`bench/bench-daemon.sh $(meta args)\` in the build" \
+    "directory (\`make bench-daemon\`, part of \`make bench\`, runs it" \
+    "with \`--build . --doc docs/BENCHMARKS.md\`); source" \
+    "\`bench/bench-daemon.sh\` and \`bench/oracle-server.c\`." \
+    "Screen $(meta size), 60 frames/s, $(meta reps) repetitions of every" \
+    "cell, each with one connected \`lfbvnc-probe\` (Raw encoding) for" \
+    "$(meta seconds) s; idle windows $(meta idle_seconds) s.  Every" \
+    "number is the median over the repetitions (latency: the median of" \
+    "each run's p50 and p99)."
 echo
 cat <<'EOT'
 Servers: **kvm**, **uffd**: lfbvncd (`-o max-rate=60`) on lfbvnc-demo with
@@ -582,7 +620,11 @@ $1 == "RUN" {
 	put(k SUBSEP "cpu", $5); put(k SUBSEP "wr", $6)
 	put(k SUBSEP "scans", $7); put(k SUBSEP "wake", $8)
 	put(k SUBSEP "vcsw", $9)
-	if ($10 != "-" && $11 > 0) put(k SUBSEP "ups", $10 / $11)
+	if ($10 != "-" && $11 > 0) {
+		put(k SUBSEP "ups", $10 / $11)
+		if ($10 > 0) put(k SUBSEP "msu", $5 * 10 / ($10 / $11))
+	}
+	rcpu[$2, $3, $4] = $5
 	if ($10 != "-" && $10 > 0) {
 		put(k SUBSEP "oct", $13 / $10)
 		put(k SUBSEP "rpu", $12 / $10)
@@ -611,6 +653,39 @@ END {
 		print line
 	}
 	print ""
+	print "### Server CPU relative to kvm in the same repetition"
+	print ""
+	print "The machine was shared: absolute numbers drift between" \
+	    " repetitions, so each server is compared with kvm run minutes" \
+	    " apart at most, then the median of the per-repetition ratios" \
+	    " is taken (> 1: kvm used less CPU; the number of repetitions" \
+	    " in which kvm used less in brackets)."
+	print ""
+	line = "| workload |"; sep = "|---|"
+	for (c = 1; c <= nc; c++) {
+		if (C[c] == "kvm") continue
+		line = line " " C[c] " |"; sep = sep "---:|"
+	}
+	print line; print sep
+	for (w = 1; w <= nw; w++) {
+		line = "| " WL[w] " |"
+		for (c = 1; c <= nc; c++) {
+			if (C[c] == "kvm") continue
+			rk = "ratio" SUBSEP C[c] SUBSEP WL[w]
+			wins = 0; tot = 0
+			for (r = 1; r <= 100; r++) {
+				if (!((C[c], WL[w], r) in rcpu) ||
+				    !(("kvm", WL[w], r) in rcpu) ||
+				    rcpu["kvm", WL[w], r] <= 0) continue
+				put(rk, rcpu[C[c], WL[w], r] / rcpu["kvm", WL[w], r])
+				tot++
+				if (rcpu[C[c], WL[w], r] > rcpu["kvm", WL[w], r]) wins++
+			}
+			line = line " " f(median(rk), 2) (tot ? " (" wins "/" tot ")" : "") " |"
+		}
+		print line
+	}
+	print ""
 	print "### Change -> client latency, ms: p50 / p99"
 	print ""
 	line = "| case |"; sep = "|---|"
@@ -628,14 +703,15 @@ END {
 	print ""
 	print "### Every cell (medians)"
 	print ""
-	print "| workload | server | CPU % | scans/s | loop wake-ups/s | vcsw/s | updates/s | octets/update | rects/update | latency p50 ms | p99 ms | samples | writer CPU % |"
-	print "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	print "| workload | server | CPU % | CPU ms/update | scans/s | loop wake-ups/s | vcsw/s | updates/s | octets/update | rects/update | latency p50 ms | p99 ms | samples | writer CPU % |"
+	print "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 	for (w = 1; w <= nw; w++)
 		for (c = 1; c <= nc; c++) {
 			k = C[c] SUBSEP WL[w]
 			if (cnt[k SUBSEP "cpu"] == 0) continue
 			print "| " WL[w] " | " C[c] " | " \
 			    f(median(k SUBSEP "cpu"), 2) " | " \
+			    f(median(k SUBSEP "msu"), 3) " | " \
 			    f(median(k SUBSEP "scans"), 1) " | " \
 			    f(median(k SUBSEP "wake"), 1) " | " \
 			    f(median(k SUBSEP "vcsw"), 1) " | " \

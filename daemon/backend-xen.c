@@ -64,7 +64,8 @@
 #define XEN_MAX_TRACKED		32768u	/* privcmd's 4096-octet buffer */
 #define XEN_MAX_VRAM		(1ull << 30)
 #define QMP_TIMEOUT_MS		1000
-#define QMP_INPUT_TIMEOUT_MS	200
+#define QMP_INPUT_TIMEOUT_MS	5000	/* the helper's: the worker never waits */
+#define INPUT_BATCH		64
 #define MODE_KEY		"data/lfbvnc/mode"
 
 struct backend_xen {
@@ -290,30 +291,36 @@ xen_take_events(struct backend *b)
 
 /* ------------------------------------------------------------ input */
 
-/* The helper's loop: one event per datagram, sent to QMP in order. */
+/*
+ * The helper's loop: one event per datagram.  What queued up while QMP
+ * was busy goes out in one connection, in order (QEMU serves one QMP
+ * client at a time, and libxl needs the socket too).
+ */
 static void __attribute__((__noreturn__))
 input_helper(int fd, const char *qmp, uint32_t domid)
 {
-	struct qmp_input ev;
+	struct qmp_input ev[INPUT_BATCH];
 	char why[BACKEND_WHY];
-	size_t skipped;
-	ssize_t n;
+	size_t skipped, n = 0;
+	ssize_t r;
 
 	for (;;) {
-		n = recv(fd, &ev, sizeof(ev), 0);
-		if (n == 0)
+		r = recv(fd, &ev[n], sizeof(ev[n]), n == 0 ? 0 : MSG_DONTWAIT);
+		if (r == 0)
 			_exit(0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			_exit(1);
-		}
-		if ((size_t)n != sizeof(ev) || (ev.type != QMP_IN_KEY &&
-		    ev.type != QMP_IN_POINTER))
+		if (r < 0 && errno == EINTR)
 			continue;
-		if (qmp_send_input(qmp, QMP_INPUT_TIMEOUT_MS, &ev, 1, &skipped,
+		if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			_exit(1);
+		if (r == (ssize_t)sizeof(ev[n]) &&
+		    (ev[n].type == QMP_IN_KEY || ev[n].type == QMP_IN_POINTER))
+			n++;
+		if (n == 0 || (r > 0 && n < INPUT_BATCH))
+			continue;	/* more may be queued */
+		if (qmp_send_input(qmp, QMP_INPUT_TIMEOUT_MS, ev, n, &skipped,
 		    why, sizeof(why)) < 0)
 			log_warnx("input for domain %u: %s", domid, why);
+		n = 0;
 	}
 }
 

@@ -451,8 +451,13 @@ backend_attach(struct worker *w)
 		    "framebuffer at %u ms", w->g.name, w->g.force_compare ?
 		    "forced" : "the provider has no tracker",
 		    w->g.policy.fallback_interval_ms);
-	log_info("%s: attached to %s (tracker %s, trap %s)", w->g.name,
-	    w->g.socket, w->s.tracker, be->can_trap ? "yes" : "no");
+	if (w->g.backend == CONF_BACKEND_XEN)
+		log_info("%s: attached to Xen domain %u (tracker %s, trap %s)",
+		    w->g.name, w->g.domid, w->s.tracker,
+		    be->can_trap ? "yes" : "no");
+	else
+		log_info("%s: attached to %s (tracker %s, trap %s)", w->g.name,
+		    w->g.socket, w->s.tracker, be->can_trap ? "yes" : "no");
 	w->reconnect_ms = RECONNECT_MIN_MS;
 	/* Tracking stays off until someone watches. */
 	be->ops->track_off(be);
