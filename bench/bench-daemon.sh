@@ -582,9 +582,9 @@ rectangles per update and **latency** come from the probe: latency is
 change -> client, the time in the marker pixels (`common/marker.h`),
 written by the renderer after each frame's other writes, minus the time
 the probe has applied the update holding it; a marker overwritten before
-a server sent it is never seen ("samples" counts those seen), and a server
-that reads the strip while it is being written sends a torn time (the
-oracle cannot: it holds the send locks while drawing).  Markers:
+a server sent it is never seen ("samples" counts those seen), and a strip
+read while it is being written is blank (the renderer zeroes it first), so
+a torn strip is no sample: latency is to the complete change.  Markers:
 **1px60**, **1px10**, **1px1** = the idle desktop plus a marker-only
 change (8 pixels of one row) 60, 10 or 1 times a second
 (`--marker-rate`); **blink** = the marker inside the blinking 8x16

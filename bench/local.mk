@@ -47,7 +47,7 @@ bench-trackers: bench/bench-trackers$(EXEEXT)
 # framebuffer) against the oracle server (the demo renderer in process,
 # handed exact damage: the lower bound on server work) and x11vnc -rawfb,
 # on every demo workload at 1920x1080, plus lfbvncd's idle cost with 0, 1,
-# 16 and 64 guests.  About 45 minutes; x11vnc is skipped if missing.
+# 16 and 64 guests.  About 85 minutes; x11vnc is skipped if missing.
 noinst_PROGRAMS += bench/oracle-server
 bench_oracle_server_SOURCES = bench/oracle-server.c \
 	providers/demo/render.c providers/demo/render.h providers/demo/font.h
