@@ -600,7 +600,6 @@ wait_reply(struct lfbshm_consumer *c, uint32_t seq)
 	struct pollfd pfd[2];
 	int64_t deadline;
 	uint32_t rep;
-	bool drained = false;
 	char why[128];
 	int r, answered;
 
@@ -637,12 +636,15 @@ wait_reply(struct lfbshm_consumer *c, uint32_t seq)
 		}
 		if (pfd[1].revents != 0 && (r = check_hangup(c)) != 0)
 			break;
-		if (pfd[0].revents != 0) {
+		if (pfd[0].revents != 0)
 			drain(c->notify);
-			drained = true;
-		}
 	}
-	if (drained && c->broken == 0 &&
+	/* The reply poked the notify fd too, even when it was answered before
+	   we polled: eat that kick so the caller's poll wakes for events only,
+	   and put one back if an event is pending. */
+	if (c->broken == 0)
+		drain(c->notify);
+	if (c->broken == 0 &&
 	    lfbshm_load(&c->req->events, memory_order_relaxed) != 0) {
 		uint64_t one = 1;
 

@@ -115,6 +115,34 @@ wait_readable(int fd, int ms)
 	return r;
 }
 
+static int64_t
+now_ms_test(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Events accumulated until one of want arrives or ms pass.  A wake-up with
+   no event is legal (a consumer's poll loop must tolerate it), so a single
+   poll then take is not enough. */
+static uint32_t
+wait_event(struct lfbshm_consumer *c, uint32_t want, int ms)
+{
+	int64_t deadline = now_ms_test() + ms;
+	uint32_t ev = 0;
+	int left;
+
+	while ((ev & want) == 0 &&
+	    (left = (int)(deadline - now_ms_test())) > 0) {
+		if (wait_readable(lfbshm_consumer_notify_fd(c), left) != 1)
+			break;
+		ev |= lfbshm_consumer_take_events(c);
+	}
+	return ev;
+}
+
 static void
 sleep_ms(int ms)
 {
@@ -426,8 +454,7 @@ test_session(void)
 
 	/* A mode change: EV_MODE on the notify fd, then ALL_DIRTY. */
 	set_mode(p, 64, 64);
-	CHECK(wait_readable(lfbshm_consumer_notify_fd(c), WAIT_MS) == 1);
-	ev = lfbshm_consumer_take_events(c);
+	ev = wait_event(c, LFBSHM_EV_MODE, WAIT_MS);
 	CHECK((ev & LFBSHM_EV_MODE) != 0 && (ev & LFBSHM_EV_CLOSING) == 0);
 	script_set(&s, 1);
 	CHECK_RC(lfbshm_consumer_get_dirty(c, bm, 1, &d), 0);
@@ -455,8 +482,7 @@ test_session(void)
 	CHECK(pthread_create(&th, NULL, script_fire_thread, &s) == 0);
 	pthread_join(th, &fired_ret);
 	CHECK(fired_ret != NULL);
-	CHECK(wait_readable(lfbshm_consumer_notify_fd(c), WAIT_MS) == 1);
-	ev = lfbshm_consumer_take_events(c);
+	ev = wait_event(c, LFBSHM_EV_TRAP, WAIT_MS);
 	CHECK((ev & LFBSHM_EV_TRAP) != 0);
 	lfbshm_provider_stats(p, &pst);
 	CHECK(pst.traps_fired == 1);
@@ -535,8 +561,7 @@ test_session(void)
 	   let go and sees the hang-up. */
 	set_mode(p, 32, 32);
 	CHECK(wait_detached(p));
-	CHECK(wait_readable(lfbshm_consumer_notify_fd(c), WAIT_MS) == 1);
-	ev = lfbshm_consumer_take_events(c);
+	ev = wait_event(c, LFBSHM_EV_CLOSING, WAIT_MS);
 	CHECK((ev & LFBSHM_EV_CLOSING) != 0);
 	CHECK(lfbshm_consumer_broken(c) == -EPIPE);
 	lfbshm_consumer_close(c);
