@@ -17,6 +17,7 @@
 #                  over dom0's /
 #   xentest.sh     the in-dom0 driver
 #   bin/dirtyvram-check
+#   bin/xen-frame  the guest's expected screens (for a probe run in dom0)
 #   guest.img      the test guest's disk
 #   params
 set -euo pipefail
@@ -40,6 +41,7 @@ rm -f "$stage/install.log"
 
 install -m 0755 "$here/dom0/xentest.sh" "$stage/xentest.sh"
 install -m 0755 "$build/tests/xen/dom0/dirtyvram-check" "$stage/bin/dirtyvram-check"
+install -m 0755 "$build/tests/xen/xen-frame" "$stage/bin/xen-frame"
 install -m 0644 "$build/tests/xen/guest/xentest-guest.img" "$stage/guest.img"
 if [ -n "$params" ]; then install -m 0644 "$params" "$stage/params"; else : >"$stage/params"; fi
 

@@ -7,6 +7,12 @@
 # See tests/xen/README.md.
 include tests/xen/guest/local.mk
 
+# The guest's expected screens for lfbvnc-probe --compare, made on the host
+# (and, in the payload, in dom0) from the guest's own pattern.h.
+check_PROGRAMS += tests/xen/xen-frame
+tests_xen_xen_frame_SOURCES = tests/xen/xen-frame.c
+tests_xen_xen_frame_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/xen/guest
+
 if HAVE_XEN
 # The stand-in for lfbvncd's Xen backend, run in dom0.  It is a dom0
 # program: no sanitizer flags (the per-target flags replace AM_CFLAGS and
@@ -33,4 +39,6 @@ EXTRA_DIST += tests/xen/run-e2e.sh tests/xen/build-image.sh \
 	tests/xen/dom0/dirtyvram-check.c
 CLEANFILES += tests/xen/e2e/console.log tests/xen/e2e/qemu.log \
 	tests/xen/e2e/make.log tests/xen/e2e/params tests/xen/e2e/payload.img \
-	tests/xen/e2e/rpc.in tests/xen/e2e/rpc.out
+	tests/xen/e2e/rpc.in tests/xen/e2e/rpc.out tests/xen/e2e/*.raw \
+	tests/xen/e2e/*.txt tests/xen/e2e/*.png tests/xen/e2e/lfbvncd.log \
+	tests/xen/e2e/vnc.passwd tests/xen/e2e/wrong.passwd

@@ -11,6 +11,14 @@
  *   dirtyvram-check banner PORT TEXT
  *       accept TCP connections on PORT, send TEXT and a newline to each
  *       (stands in for lfbvncd when checking the host's port forwarding)
+ *   dirtyvram-check peek DOMID X Y N [PITCH]
+ *       print N pixels of the guest's VRAM from X,Y (read-only mapping, no
+ *       dirty tracking, so it can run while lfbvncd tracks), as RRGGBB
+ *   dirtyvram-check syslog SOCKET FILE
+ *       a minimal syslog daemon: receive datagrams on the UNIX socket
+ *       SOCKET (/dev/log) and append each, with dom0's uptime, as a line
+ *       to FILE (the dom0 runs no syslog, and lfbvncd's init script logs
+ *       there)
  *   dirtyvram-check test DOMID TTY LOG WxHxBPP[@STRIDE]
  *       the stand-in check: drive the guest (workloads through its serial
  *       TTY, keys and pointer through QMP), read its serial output from
@@ -204,6 +212,85 @@ static int banner(int port, const char *text)
 		if (write(fd, buf, strlen(buf)) < 0)
 			perror("banner write");
 		close(fd);
+	}
+}
+
+/* ------------------------------------------------------------ peek */
+static int peek(int domid, uint32_t x, uint32_t y, uint32_t n, uint32_t pitch)
+{
+	xenforeignmemory_handle *fm;
+	uint64_t addr, size, off = (uint64_t)y * pitch + (uint64_t)x * 4;
+	size_t first, npages, i;
+	xen_pfn_t *pfns;
+	const uint32_t *v;
+	const uint8_t *map;
+	int *errs;
+
+	if (vga_bar(domid, &addr, &size) < 0 || off + (uint64_t)n * 4 > size)
+		return 1;
+	first = off / 4096;
+	npages = (off + (uint64_t)n * 4 + 4095) / 4096 - first;
+	pfns = calloc(npages, sizeof(*pfns));
+	errs = calloc(npages, sizeof(*errs));
+	fm = xenforeignmemory_open(NULL, 0);
+	if (!pfns || !errs || !fm)
+		return 1;
+	for (i = 0; i < npages; i++)
+		pfns[i] = (addr >> 12) + first + i;
+	map = xenforeignmemory_map(fm, (uint32_t)domid, PROT_READ, npages, pfns, errs);
+	if (!map) {
+		perror("xenforeignmemory_map");
+		return 1;
+	}
+	v = (const uint32_t *)(map + off % 4096);
+	for (i = 0; i < n; i++)
+		printf("%06x%c", v[i] & 0xffffff, i + 1 < n ? ' ' : '\n');
+	xenforeignmemory_unmap(fm, (void *)map, npages);
+	xenforeignmemory_close(fm);
+	return 0;
+}
+
+/* ------------------------------------------------------------ syslog */
+static int syslogd(const char *path, const char *file)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char buf[2048], *msg;
+	struct timespec ts;
+	FILE *f;
+	ssize_t n;
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return 2;
+	memcpy(sa.sun_path, path, strlen(path));
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    chmod(path, 0666) < 0) {
+		perror("syslog");
+		return 1;
+	}
+	if ((f = fopen(file, "a")) == NULL) {
+		perror(file);
+		return 1;
+	}
+	setvbuf(f, NULL, _IOLBF, 0);
+	for (;;) {
+		n = recv(fd, buf, sizeof(buf) - 1, 0);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		while (n > 0 && buf[n - 1] == '\n')
+			buf[--n] = '\0';
+		/* "<PRI>" then the message (timestamp, tag[pid]: text) */
+		msg = buf;
+		if (*msg == '<' && (msg = strchr(msg, '>')) != NULL)
+			msg++;
+		else
+			msg = buf;
+		clock_gettime(CLOCK_BOOTTIME, &ts);
+		fprintf(f, "[%5ld.%03ld] %s\n", (long)ts.tv_sec,
+			ts.tv_nsec / 1000000, msg);
 	}
 }
 
@@ -712,6 +799,8 @@ static int usage(void)
 	fprintf(stderr, "usage: dirtyvram-check bar DOMID\n"
 		"       dirtyvram-check qmp DOMID JSON\n"
 		"       dirtyvram-check banner PORT TEXT\n"
+		"       dirtyvram-check peek DOMID X Y N [PITCH]\n"
+		"       dirtyvram-check syslog SOCKET FILE\n"
 		"       dirtyvram-check test DOMID TTY LOG WxHx32[@STRIDE]\n");
 	return 2;
 }
@@ -735,6 +824,11 @@ int main(int argc, char **argv)
 	}
 	if (argc == 4 && !strcmp(argv[1], "banner"))
 		return banner(atoi(argv[2]), argv[3]);
+	if ((argc == 6 || argc == 7) && !strcmp(argv[1], "peek"))
+		return peek(atoi(argv[2]), (uint32_t)atoi(argv[3]), (uint32_t)atoi(argv[4]),
+			    (uint32_t)atoi(argv[5]), argc == 7 ? (uint32_t)atoi(argv[6]) : 4096);
+	if (argc == 4 && !strcmp(argv[1], "syslog"))
+		return syslogd(argv[2], argv[3]);
 	if (argc == 6 && !strcmp(argv[1], "test")) {
 		T.domid = atoi(argv[2]);
 		T.tty = argv[3];

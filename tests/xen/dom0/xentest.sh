@@ -10,23 +10,31 @@
 #      lfbvnc_mode, which the daemon will read), its COM1 on a pty whose
 #      output is logged to /var/log/xentest/guest-serial.log;
 #   3. wait for the guest's "LFBGUEST ready";
-#   4. the dom0-side check.  For now the stand-in, dirtyvram-check test:
-#      what lfbvncd's Xen backend will do, checked against the guest's
-#      deterministic drawing.  To test the daemon instead: start lfbvncd
-#      here (its init script), and make the checks the host's
-#      (lfbvnc-probe through the forwarded port, see the host phase);
-#   5. the host phase (XENTEST_HOST_PHASE=1 in /xentest/params): print
+#   4. the reference check, dirtyvram-check test: what lfbvncd's Xen
+#      backend does, checked from dom0 against the guest's deterministic
+#      drawing.  It finishes before lfbvncd starts: Xen keeps one
+#      dirty-VRAM range per domain, so the two cannot track at once;
+#   5. lfbvncd, the way it is shipped: the unprivileged user "lfbvnc",
+#      lfbvncd.conf ("user lfbvnc"), a password file, and the SysV init
+#      script with DAEMON_ARGS from /etc/default/lfbvncd (-s: syslog; this
+#      dom0 has no syslog daemon, so "dirtyvram-check syslog" writes
+#      /dev/log to /var/log/lfbvncd.log).  lfbvncd must discover the guest
+#      from /etc/xen/xentest.cfg and serve it on 0.0.0.0:5900 (web 5800);
+#   6. the host phase (XENTEST_HOST_PHASE=1 in /xentest/params): print
 #      "XENTEST HOST-PHASE BEGIN", then serve commands from the host on the
 #      virtio-serial port "xentest.rpc" until the host sends FINISH (see
-#      rpc_serve; the host side is run-e2e.sh's dom0_run), so the host can
-#      run lfbvncctl (or anything) in dom0 while it tests through the
-#      forwarded ports.
+#      rpc_serve; the host side is run-e2e.sh's dom0_run).  The host checks
+#      lfbvncd through the forwarded ports with lfbvnc-probe, and runs
+#      lfbvncctl and the like here;
+#   7. stop lfbvncd with its init script: no lfbvncd process may be left.
 #
 # /xentest/params (shell assignments, written by run-e2e.sh):
 #   XENTEST_MODE       lfbvnc_mode of the guest, WxHx32 (default 1024x768x32)
 #   XENTEST_WORKLOAD   the guest's initial workload (default 0, idle)
 #   XENTEST_HOST_PHASE 1: serve the host after the checks
 #   XENTEST_READY_TIMEOUT  seconds to wait for the guest (default 600)
+#   XENTEST_VNC_PASSWORD   lfbvncd's VNC password for the guest; without one
+#                          lfbvncd listens on 127.0.0.1 only (its default)
 export PATH=/xentest/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 XENTEST_MODE=1024x768x32
@@ -34,10 +42,13 @@ XENTEST_WORKLOAD=0
 XENTEST_HOST_PHASE=0
 XENTEST_READY_TIMEOUT=600
 XENTEST_HOST_TIMEOUT=600
+XENTEST_VNC_PASSWORD=
 [ -r /xentest/params ] && . /xentest/params
 
 LOGDIR=/var/log/xentest
 GUEST=xentest
+DAEMON_LOG=/var/log/lfbvncd.log
+PASSWORD_FILE=/etc/lfbvnc/$GUEST.passwd
 mkdir -p "$LOGDIR" /var/lib/xentest
 
 say() { echo "XENTEST $(cut -d' ' -f1 /proc/uptime) $*"; }
@@ -49,6 +60,20 @@ fail() {
 	tail -n 20 "$LOGDIR/guest-serial.log" 2>/dev/null | sed 's/^/XENTEST | /'
 	say "---- qemu-dm log (tail)"
 	tail -n 20 /var/log/xen/qemu-dm-$GUEST.log 2>/dev/null | sed 's/^/XENTEST | /'
+	if [ -e "$DAEMON_LOG" ]; then
+		# repeated lines once, with their count
+		say "---- lfbvncd log $DAEMON_LOG ($(wc -l <"$DAEMON_LOG") lines, repeats counted)"
+		sed 's/^\[ *[0-9.]*\] [A-Z][a-z][a-z] [ 0-9][0-9] [0-9:]* //' "$DAEMON_LOG" |
+			uniq -c | tail -n 80 | sed 's/^/XENTEST | /'
+		[ -n "${conf-}" ] && [ -e "$conf" ] && {
+			say "---- $conf"
+			sed 's/^/XENTEST | /' "$conf"
+		}
+		say "---- processes, kernel log"
+		ps -eo pid,ppid,user,stat,etime,wchan:24,args | grep -E 'lfbvnc|dirtyvram|PID' |
+			grep -v grep | sed 's/^/XENTEST | /'
+		dmesg | tail -n 15 | sed 's/^/XENTEST | /'
+	fi
 	exit 1
 }
 
@@ -90,7 +115,19 @@ vif = [ ]
 # for lfbvncd: serve this guest, whose mode is fixed by the guest itself
 lfbvnc = 1
 lfbvnc_mode = "$XENTEST_MODE"
+lfbvnc_port = 5900
+lfbvnc_web = 1
+lfbvnc_web_port = 5800
 EOF
+if [ -n "$XENTEST_VNC_PASSWORD" ]; then
+	# reachable from outside (QEMU forwards to 10.0.2.15): with a password
+	mkdir -p /etc/lfbvnc
+	(umask 077; printf '%s\n' "$XENTEST_VNC_PASSWORD" >"$PASSWORD_FILE")
+	cat >>/etc/xen/$GUEST.cfg <<EOF
+lfbvnc_listen = "0.0.0.0"
+lfbvnc_passwordfile = "$PASSWORD_FILE"
+EOF
+fi
 
 say "==== xl create /etc/xen/$GUEST.cfg (lfbvnc_mode $XENTEST_MODE, workload $XENTEST_WORKLOAD)"
 out=$(xl create /etc/xen/$GUEST.cfg 2>&1) || fail "xl create: $out"
@@ -125,12 +162,113 @@ bar=$(timeout 120 dirtyvram-check bar $domid) || fail "no VGA BAR from QMP"
 say "VGA BAR 0 (QMP): $bar"
 
 # ------------------------------------------------------------ 4. the check
-say "==== stand-in check: dirtyvram-check"
+say "==== reference check: dirtyvram-check"
 timeout 600 dirtyvram-check test $domid "$tty" "$LOGDIR/guest-serial.log" "$XENTEST_MODE"
 check_rc=$?
 say "dirtyvram-check rc $check_rc"
 
-# ------------------------------------------------------------ 5. the host
+# ------------------------------------------------------------ 5. lfbvncd
+# The idle workload again, which empties the key slots.  The pointer the
+# check moved stays: the host reads where from the guest's serial log.
+nwl() { grep -c 'LFBGUEST workload 0' "$LOGDIR/guest-serial.log"; }
+n0=$(nwl)
+printf '!0' >"$tty"
+for _ in $(seq 150); do
+	[ "$(nwl)" -gt "$n0" ] && break
+	sleep 0.2
+done
+[ "$(nwl)" -gt "$n0" ] || fail "the guest did not switch back to the idle workload"
+
+say "==== lfbvncd"
+# where this build put its files (--prefix, --sysconfdir)
+conf=$(lfbvncd -h 2>&1 | sed -n 's/.*configuration (default \(.*\))$/\1/p')
+[ -n "$conf" ] || fail "no lfbvncd in dom0 (lfbvncd -h: $(lfbvncd -h 2>&1 | head -n 1))"
+initscript=${conf%/lfbvnc/lfbvncd.conf}/init.d/lfbvncd
+[ -x "$initscript" ] || fail "no init script $initscript"
+# the workers' user, as dist/lfbvnc.sysusers describes it
+if ! id lfbvnc >/dev/null 2>&1; then
+	useradd --system --no-create-home --home-dir /nonexistent \
+		--shell /usr/sbin/nologin --comment "lfbvncd per-guest workers" \
+		lfbvnc || fail "cannot create the user lfbvnc"
+fi
+say "user lfbvnc: $(id lfbvnc)"
+mkdir -p "${conf%/*}"
+cat >"$conf" <<EOF
+# written by tests/xen/dom0/xentest.sh
+user lfbvnc
+xl-config-dirs "/etc/xen:/etc/xen/auto"
+EOF
+# no syslog daemon in this dom0: a minimal one for the init script's -s
+dirtyvram-check syslog /dev/log "$DAEMON_LOG" &
+syslogpid=$!
+for _ in $(seq 100); do
+	[ -S /dev/log ] && break
+	sleep 0.1
+done
+[ -S /dev/log ] || fail "the syslog receiver did not start"
+cat >/etc/default/lfbvncd <<EOF
+# written by tests/xen/dom0/xentest.sh: syslog (the default), and verbose
+DAEMON_ARGS="-s -v"
+EOF
+say "init script: $initscript start (configuration $conf, log $DAEMON_LOG)"
+out=$("$initscript" start 2>&1) || fail "$initscript start: $out"
+say "init script: $out"
+# discovered and served: the worker is up with the guest's mode
+t0=$SECONDS
+until st=$(lfbvncctl --json status 2>/dev/null) &&
+	grep -q "\"name\":\"$GUEST\"" <<<"$st" &&
+	grep -q '"provider_up":true' <<<"$st" &&
+	grep -q "\"width\":$W," <<<"$st"; do
+	"$initscript" status >/dev/null || fail "lfbvncd is not running"
+	[ $((SECONDS - t0)) -lt 90 ] ||
+		fail "lfbvncd did not serve $GUEST in 90 s: $(lfbvncctl status 2>&1 | tr '\n' ' ')"
+	if [ $((SECONDS - t0)) -ge "${next:-10}" ]; then
+		next=$((SECONDS - t0 + 10))
+		say "waiting for lfbvncd ($((SECONDS - t0)) s): $(lfbvncctl status 2>&1 | tr '\n' ' ')"
+	fi
+	sleep 1
+done
+say "LFBVNCD serving $GUEST after $((SECONDS - t0)) s"
+lfbvncctl status 2>&1 | sed 's/^/XENTEST | /'
+sed 's/^/XENTEST | /' "$DAEMON_LOG"
+# for the host's commands
+export XENTEST_TTY=$tty XENTEST_SERIAL_LOG=$LOGDIR/guest-serial.log DAEMON_LOG PASSWORD_FILE
+
+# xentest_latency N (run by the host): N times, with the idle guest and one
+# client (a probe on 127.0.0.1) that lfbvncd serves backed off, switch the
+# guest to the blink workload and time until the probe sees the block's
+# first colour.  Prints "latency I rc RC MS ..." lines.  All in dom0:
+# neither the host's RPC channel nor QEMU's port forward is in the figure.
+xentest_latency() {
+	local i n pid rc t0 t1 st
+	for i in $(seq "$1"); do
+		n=$(grep -ac 'LFBGUEST workload 0' "$XENTEST_SERIAL_LOG")
+		printf '!0' >"$XENTEST_TTY"
+		for _ in $(seq 100); do
+			[ "$(grep -ac 'LFBGUEST workload 0' "$XENTEST_SERIAL_LOG")" -gt "$n" ] && break
+			sleep 0.1
+		done
+		lfbvnc-probe --password-file "$PASSWORD_FILE" --timeout 60 \
+			--wait-pixel "$((32 + 8)),$((32 + 8))=ffd700" 127.0.0.1::5900 >/dev/null 2>&1 &
+		pid=$!
+		for _ in $(seq 300); do
+			st=$(lfbvncctl --json status 2>/dev/null)
+			grep -q '"clients":1,' <<<"$st" && grep -q '"state":"backoff"' <<<"$st" && break
+			sleep 0.1
+		done
+		t0=$(date +%s%N)
+		printf '!1' >"$XENTEST_TTY"
+		wait "$pid"
+		rc=$?
+		t1=$(date +%s%N)
+		echo "latency $i rc $rc $(((t1 - t0) / 1000000)) before: $(grep -o '"state":"[a-z-]*"' <<<"$st")"
+		sleep 1
+	done
+	printf '!0' >"$XENTEST_TTY"
+}
+export -f xentest_latency
+
+# ------------------------------------------------------------ 6. the host
 # A line protocol on the virtio-serial port named xentest.rpc:
 #   host: "RUN <id> <shell command>"   dom0: "OUT <id> <line>"... "END <id> <rc>"
 #   host: "FINISH"                     dom0: "BYE", and the phase ends
@@ -173,18 +311,28 @@ rpc_serve() {
 }
 host_rc=0
 if [ "$XENTEST_HOST_PHASE" = 1 ]; then
-	# stands in for lfbvncd's VNC and web ports, so the host can check its
-	# port forwarding
-	dirtyvram-check banner 5900 "XENTEST-BANNER 5900" &
-	b1=$!
-	dirtyvram-check banner 5800 "XENTEST-BANNER 5800" &
-	b2=$!
 	rpc_serve || host_rc=1
-	kill $b1 $b2 2>/dev/null
 fi
 
+# ------------------------------------------------------------ 7. stop
+out=$("$initscript" stop 2>&1)
+say "init script: $out"
+stop_rc=0
+if "$initscript" status >/dev/null; then
+	stop_rc=1
+	say "lfbvncd still runs after stop"
+fi
+for _ in $(seq 50); do
+	pgrep -x lfbvncd >/dev/null || break
+	sleep 0.2
+done
+if pgrep -x lfbvncd >/dev/null; then
+	stop_rc=1
+	say "lfbvncd processes left: $(pgrep -a -x lfbvncd | tr '\n' ' ')"
+fi
 xl destroy $GUEST
-kill $catpid 2>/dev/null
+kill $catpid $syslogpid 2>/dev/null
 [ $check_rc -eq 0 ] || fail "dirtyvram-check failed (rc $check_rc)"
 [ $host_rc -eq 0 ] || fail "the host phase failed"
+[ $stop_rc -eq 0 ] || fail "lfbvncd did not stop"
 say "RESULT PASS"
