@@ -392,6 +392,8 @@ static void
 status_guest(struct evbuffer *b, const struct child *c)
 {
 	struct worker_status s;
+	struct timespec ts;
+	clockid_t cpu;
 	bool ok = c->pid > 0 && read_status(c, &s);
 
 	evbuffer_add_printf(b, "{\"name\":");
@@ -407,6 +409,13 @@ status_guest(struct evbuffer *b, const struct child *c)
 		    c->pid > 0 ? "starting" : "stopped");
 		return;
 	}
+	/* The worker publishes only when something happens: read the live
+	   figures here. */
+	if (clock_getcpuclockid(c->pid, &cpu) == 0 &&
+	    clock_gettime(cpu, &ts) == 0)
+		s.cpu_usec = (uint64_t)ts.tv_sec * 1000000 +
+		    (uint64_t)ts.tv_nsec / 1000;
+	s.uptime_ms = now_ms() - c->started_ms;
 	evbuffer_add_printf(b, ",\"backend\":");
 	json_str(b, s.backend);
 	evbuffer_add_printf(b, ",\"tracker\":");

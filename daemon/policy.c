@@ -131,7 +131,17 @@ policy_scanned(struct policy *pol, uint64_t dirty_pages, bool changed)
 	if (pol->state == POLICY_BACKOFF)
 		return POLICY_NONE;
 	pol->clean_streak++;
-	pol->interval_ms = grow(pol->interval_ms, pol->p.max_interval_ms);
+	/*
+	 * With a trap, the N clean scans before it are polled at the fast
+	 * rate: the trap comes N intervals later anyway, and a change in
+	 * between is seen within one interval instead of a grown one.
+	 * Without a trap, slowing down is the only saving there is.
+	 */
+	if (pol->can_trap)
+		pol->interval_ms = pol->p.min_interval_ms;
+	else
+		pol->interval_ms = grow(pol->interval_ms,
+		    pol->p.max_interval_ms);
 	if (pol->clean_streak < pol->p.clean_scans)
 		return POLICY_NONE;
 	if (pol->can_trap)

@@ -7,10 +7,11 @@
  * and their transitions are drawn in docs/SCAN-POLICY.md.
  *
  *   NO_CLIENTS  nobody watches: no scans at all, tracking off.
- *   POLLING     tracked scans; the interval starts at min_interval and
- *               grows by half after each scan that changed nothing, up to
- *               max_interval; it snaps back to min_interval on change or
- *               input.
+ *   POLLING     tracked scans at min_interval.  A backend with a trap
+ *               keeps that rate until N clean scans arm the trap; without
+ *               one, the interval grows by half after each scan that
+ *               changed nothing, up to max_interval.  Any change or input
+ *               snaps it back to min_interval.
  *   TRAPPED     N consecutive all-clean scans armed the backend's trap:
  *               no scans until the trap fires (the first guest write).
  *   BACKOFF     as TRAPPED for a backend without a trap (stock Xen): poll

@@ -398,6 +398,13 @@ on_queue(evutil_socket_t fd, short what, void *arg)
 		    nc == 1 ? "" : "s");
 		if (v->cb.clients)
 			v->cb.clients(v->arg, nc);
+		/* Only a connected client can stall: an idle server sleeps. */
+		if (nc > 0 && !event_pending(v->ev_stall, EV_TIMEOUT, NULL)) {
+			struct timeval tv = { 0, VNC_STALL_CHECK_MS * 1000 };
+
+			event_add(v->ev_stall, &tv);
+		} else if (nc == 0)
+			event_del(v->ev_stall);
 	}
 	do {
 		pthread_mutex_lock(&v->lock);
@@ -724,11 +731,6 @@ start(struct vnc *v, uint8_t *fb, uint32_t width, uint32_t height,
 	rfbInitServer(s);
 	rfbRunEventLoop(s, -1, TRUE);
 	v->running = true;
-	{
-		struct timeval tv = { 0, VNC_STALL_CHECK_MS * 1000 };
-
-		event_add(v->ev_stall, &tv);
-	}
 	log_info("%s: VNC on %s port %d%s", v->cfg.name, v->cfg.listen,
 	    v->port, v->passwords[0] ? " (password)" : "");
 	return 0;

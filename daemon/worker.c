@@ -36,6 +36,7 @@
 #define MAX_RECTS		4096
 #define RECONNECT_MIN_MS	200
 #define RECONNECT_MAX_MS	5000
+#define WAKE_SETTLE_MS		2	/* trap wake to scan */
 
 struct worker {
 	struct conf_guest g;
@@ -77,6 +78,7 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+static void publish(struct worker *w, bool with_rusage);
 static void
 set_error(struct worker *w, const char *fmt, ...)
     __attribute__((__format__(__printf__, 2, 3)));
@@ -90,11 +92,12 @@ set_error(struct worker *w, const char *fmt, ...)
 	vsnprintf(w->s.last_error, sizeof(w->s.last_error), fmt, ap);
 	va_end(ap);
 	log_warnx("%s: %s", w->g.name, w->s.last_error);
+	publish(w, true);
 }
 
 /* Seqlock publication of the status page; see status.h. */
 static void
-publish(struct worker *w)
+publish(struct worker *w, bool with_rusage)
 {
 	struct worker_status *p = w->st;
 	struct vnc_stats vs;
@@ -115,8 +118,10 @@ publish(struct worker *w)
 	}
 	w->s.state = w->pol.state;
 	w->s.interval_ms = w->pol.interval_ms;
+	/* The master reads a worker's uptime and CPU time live; these are
+	   for a master that cannot. */
 	w->s.uptime_ms = now_ms() - w->started_ms;
-	if (getrusage(RUSAGE_SELF, &ru) == 0)
+	if (with_rusage && getrusage(RUSAGE_SELF, &ru) == 0)
 		w->s.cpu_usec = (uint64_t)(ru.ru_utime.tv_sec +
 		    ru.ru_stime.tv_sec) * 1000000 +
 		    (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
@@ -128,6 +133,27 @@ publish(struct worker *w)
 	memcpy((char *)p + sizeof(p->seq), (char *)&w->s + sizeof(p->seq),
 	    sizeof(*p) - sizeof(p->seq));
 	lfbshm_store(&p->seq, seq + 2, memory_order_release);
+}
+
+/*
+ * Something changed: publish now, so that a status read after an event
+ * shows it.  The one-second tick (the scan rate, and the octets the
+ * clients' threads sent after the last event) runs only while things
+ * happen: an idle worker has no timer at all.
+ */
+static void
+status_touch(struct worker *w)
+{
+	struct timeval second = { 1, 0 };
+
+	publish(w, false);
+	if (evtimer_pending(w->ev_tick, NULL))
+		return;
+	/* A fresh window: the rate is over the next second, not the idle
+	   time before it. */
+	w->tick_ms = now_ms();
+	w->scans_at_tick = w->s.scans;
+	evtimer_add(w->ev_tick, &second);
 }
 
 static void schedule(struct worker *w);
@@ -315,6 +341,7 @@ scan(struct worker *w)
 	w->s.rects += nrects;
 	do_action(w, policy_scanned(&w->pol, all ? w->be->npages : ndirty,
 	    ntiles > 0));
+	status_touch(w);
 }
 
 static void
@@ -340,10 +367,18 @@ on_backend(evutil_socket_t fd, short what, void *arg)
 		w->s.traps_fired++;
 		if (w->pol.state == POLICY_TRAPPED) {
 			policy_woken(&w->pol);
-			scan(w);
+			/*
+			 * The guest's first store trapped; the rest of what it
+			 * draws lands now.  Scan once it has settled, so the
+			 * client gets the change whole instead of in two
+			 * updates a scan interval apart.
+			 */
+			w->last_scan_ms = now_ms() + WAKE_SETTLE_MS -
+			    w->pol.interval_ms;
 		}
 	}
 	schedule(w);
+	status_touch(w);
 }
 
 static void
@@ -357,7 +392,7 @@ on_clients(void *arg, uint32_t n)
 	else
 		w->pol.nclients = n;
 	schedule(w);
-	publish(w);
+	status_touch(w);
 }
 
 static void
@@ -370,6 +405,7 @@ on_key(void *arg, uint32_t keysym, bool down)
 	w->be->ops->key(w->be, keysym, down);
 	policy_input(&w->pol);
 	schedule(w);
+	status_touch(w);
 }
 
 static void
@@ -382,6 +418,7 @@ on_pointer(void *arg, uint32_t x, uint32_t y, uint32_t buttons)
 	w->be->ops->pointer(w->be, x, y, buttons);
 	policy_input(&w->pol);
 	schedule(w);
+	status_touch(w);
 }
 
 static int
@@ -505,7 +542,7 @@ backend_lost(struct worker *w)
 		   starts a fresh worker if the domain still runs. */
 		log_info("%s: exiting; the master decides what comes next",
 		    w->g.name);
-		publish(w);
+		publish(w, true);
 		event_base_loopexit(w->base, NULL);
 		return;
 	}
@@ -517,14 +554,20 @@ static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
+	struct timeval second = { 1, 0 };
 	uint64_t now = now_ms(), dt = now - w->tick_ms;
+	bool scanned = w->s.scans != w->scans_at_tick;
 
 	if (dt > 0)
 		w->s.scans_per_sec_milli = (w->s.scans - w->scans_at_tick) *
 		    1000000 / dt;
 	w->scans_at_tick = w->s.scans;
 	w->tick_ms = now;
-	publish(w);
+	publish(w, true);
+	/* A second without a scan published a rate of 0: stop ticking until
+	   something happens. */
+	if (scanned)
+		evtimer_add(w->ev_tick, &second);
 }
 
 static void
@@ -558,7 +601,6 @@ worker_main(const struct conf *c, const struct conf_guest *g, int ipc_fd,
 	struct worker *w;
 	struct vnc_config vc;
 	struct vnc_callbacks cb = { on_clients, on_key, on_pointer };
-	struct timeval second = { 1, 0 };
 	int rc = 1;
 
 	w = calloc(1, sizeof(*w));
@@ -578,13 +620,12 @@ worker_main(const struct conf *c, const struct conf_guest *g, int ipc_fd,
 	w->ev_sigint = evsignal_new(w->base, SIGINT, on_signal, w);
 	w->ev_scan = evtimer_new(w->base, on_scan_timer, w);
 	w->ev_reconnect = evtimer_new(w->base, on_reconnect, w);
-	w->ev_tick = event_new(w->base, -1, EV_PERSIST, on_tick, w);
+	w->ev_tick = evtimer_new(w->base, on_tick, w);
 	if (w->ev_sigterm == NULL || w->ev_sigint == NULL ||
 	    w->ev_scan == NULL || w->ev_reconnect == NULL || w->ev_tick == NULL)
 		fatalx("%s: event_new", g->name);
 	event_add(w->ev_sigterm, NULL);
 	event_add(w->ev_sigint, NULL);
-	event_add(w->ev_tick, &second);
 	if (ipc_fd >= 0) {
 		w->ev_ipc = event_new(w->base, ipc_fd, EV_READ | EV_PERSIST,
 		    on_ipc, w);
@@ -643,7 +684,7 @@ worker_main(const struct conf *c, const struct conf_guest *g, int ipc_fd,
 	}
 	if (vnc_start(w->vnc) < 0)
 		fatalx("%s: cannot start the VNC server", g->name);
-	publish(w);
+	publish(w, true);
 	event_base_dispatch(w->base);
 	rc = 0;
 out:

@@ -395,8 +395,10 @@ state_is() {
 	return 1
 }
 
-# next_publish JSON: wait for a status published after the one in JSON
-# (workers publish once a second and when clients come and go); sets S.
+# next_publish JSON: wait for a status read later than the one in JSON
+# (the master reads uptime live; the worker publishes its counters at
+# every event it handles, and once more a second after its last scan, for
+# the octets and updates its clients' threads sent since); sets S.
 next_publish() {
 	local up0 up
 	up0=$(gfield "$1" uptime_ms)
@@ -420,18 +422,29 @@ wait_uptime() {
 	done
 }
 
-# wait_quiet: no update was sent to any client between two successive
-# status publications (about a second): what was sent has arrived.
+# wait_quiet: no update was sent to any client over 1.5 s, long enough to
+# include the worker's last publication after its last scan: what was
+# sent has arrived.
 wait_quiet() {
-	local a b i
+	local a i
 	S=$(status)
 	for i in $(seq 15); do
 		a=$(gfield "$S" updates_sent)
-		next_publish "$S"
-		b=$(gfield "$S" updates_sent)
-		[ "$a" = "$b" ] && return 0
+		wait_uptime "$S" 1500
+		[ "$a" = "$(gfield "$S" updates_sent)" ] && return 0
 	done
 	fail "updates kept being sent although the screen is frozen"
+}
+
+# worker_vcsw: the voluntary context switches of all the first worker's
+# threads, as the kernel counts them: every sleep that ended, whatever woke
+# it (a timer the worker forgot to count in its own "wakeups" too).
+worker_vcsw() {
+	local pid
+	pid=$(st pid)
+	[ -n "$pid" ] && [ "$pid" -gt 0 ] || fail "no worker pid in the status"
+	cat /proc/"$pid"/task/*/status 2>/dev/null |
+	    awk '/^voluntary_ctxt_switches/ { s += $2 } END { print s + 0 }'
 }
 
 # gt A B: A > B, both numbers (false when either is missing).
