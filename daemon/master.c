@@ -349,8 +349,10 @@ on_sigchld(evutil_socket_t sig, short what, void *arg)
 /* ------------------------------------------------------------ status */
 
 /*
- * Copy a worker's page with its seqlock and make the copy safe to print:
- * the worker is not trusted to keep its strings terminated or printable.
+ * Copy a worker's page with its seqlock.  The worker is not trusted to
+ * keep its strings terminated or printable: json_worker_status() reads
+ * them up to their array size and escapes them, and answers "?" for a
+ * state out of range.
  */
 static bool
 read_status(const struct child *c, struct worker_status *out)
@@ -358,7 +360,6 @@ read_status(const struct child *c, struct worker_status *out)
 	const struct worker_status *p = c->st;
 	uint32_t s1, s2;
 	int tries;
-	size_t i;
 
 	for (tries = 0; tries < 8; tries++) {
 		s1 = lfbshm_load(&p->seq, memory_order_acquire);
@@ -368,24 +369,9 @@ read_status(const struct child *c, struct worker_status *out)
 		atomic_thread_fence(memory_order_acquire);
 		s2 = lfbshm_load(&p->seq, memory_order_relaxed);
 		if (s1 == s2)
-			goto copied;
+			return true;
 	}
 	return false;
-copied:
-#define CLEAN(f) do { \
-	(f)[sizeof(f) - 1] = '\0'; \
-	for (i = 0; (f)[i] != '\0'; i++) \
-		if ((unsigned char)(f)[i] < 0x20 || \
-		    (unsigned char)(f)[i] > 0x7e) \
-			(f)[i] = '?'; \
-	} while (0)
-	CLEAN(out->backend);
-	CLEAN(out->tracker);
-	CLEAN(out->last_error);
-#undef CLEAN
-	if (out->state > POLICY_FALLBACK)
-		out->state = POLICY_NO_CLIENTS;
-	return true;
 }
 
 static void
@@ -394,19 +380,19 @@ status_guest(struct evbuffer *b, const struct child *c)
 	struct worker_status s;
 	struct timespec ts;
 	clockid_t cpu;
-	bool ok = c->pid > 0 && read_status(c, &s);
+	bool first = true, ok = c->pid > 0 && read_status(c, &s);
 
-	evbuffer_add_printf(b, "{\"name\":");
-	json_str(b, c->g.name);
-	evbuffer_add_printf(b, ",\"pid\":%d,\"running\":%s,\"restarts\":%u,"
-	    "\"socket\":", (int)c->pid, c->pid > 0 ? "true" : "false",
-	    c->restarts);
-	json_str(b, c->g.socket);
-	evbuffer_add_printf(b, ",\"listen\":");
-	json_str(b, c->g.listen);
+	evbuffer_add_printf(b, "{");
+	json_kv_str(b, &first, "name", c->g.name);
+	json_kv_i64(b, &first, "pid", (int64_t)c->pid);
+	json_kv_bool(b, &first, "running", c->pid > 0);
+	json_kv_u64(b, &first, "restarts", c->restarts);
+	json_kv_str(b, &first, "socket", c->g.socket);
+	json_kv_str(b, &first, "listen", c->g.listen);
 	if (!ok) {
-		evbuffer_add_printf(b, ",\"state\":\"%s\"}",
+		json_kv_str(b, &first, "state",
 		    c->pid > 0 ? "starting" : "stopped");
+		evbuffer_add_printf(b, "}");
 		return;
 	}
 	/* The worker publishes only when something happens: read the live
@@ -416,38 +402,7 @@ status_guest(struct evbuffer *b, const struct child *c)
 		s.cpu_usec = (uint64_t)ts.tv_sec * 1000000 +
 		    (uint64_t)ts.tv_nsec / 1000;
 	s.uptime_ms = now_ms() - c->started_ms;
-	evbuffer_add_printf(b, ",\"backend\":");
-	json_str(b, s.backend);
-	evbuffer_add_printf(b, ",\"tracker\":");
-	json_str(b, s.tracker);
-	evbuffer_add_printf(b, ",\"state\":");
-	json_str(b, policy_state_name((enum policy_state)s.state));
-	evbuffer_add_printf(b,
-	    ",\"provider_up\":%s,\"vnc_port\":%u,\"web_port\":%u"
-	    ",\"width\":%u,\"height\":%u,\"format\":%u"
-	    ",\"interval_ms\":%u,\"scans_per_sec\":%.3f"
-	    ",\"scans\":%llu,\"scans_skipped\":%llu"
-	    ",\"dirty_requests\":%llu,\"dirty_pages\":%llu,\"tiles\":%llu"
-	    ",\"rects\":%llu,\"updates_sent\":%llu,\"bytes_sent\":%llu"
-	    ",\"clients\":%u,\"clients_total\":%llu,\"wakeups\":%llu"
-	    ",\"traps_armed\":%llu,\"traps_fired\":%llu"
-	    ",\"full_compares\":%llu,\"input_events\":%llu"
-	    ",\"uptime_ms\":%llu,\"cpu_usec\":%llu,\"last_error\":",
-	    s.provider_up ? "true" : "false", s.vnc_port, s.web_port,
-	    s.width, s.height, s.format, s.interval_ms,
-	    (double)s.scans_per_sec_milli / 1000.0,
-	    (unsigned long long)s.scans, (unsigned long long)s.scans_skipped,
-	    (unsigned long long)s.dirty_requests,
-	    (unsigned long long)s.dirty_pages, (unsigned long long)s.tiles,
-	    (unsigned long long)s.rects, (unsigned long long)s.updates_sent,
-	    (unsigned long long)s.bytes_sent, s.clients,
-	    (unsigned long long)s.clients_total,
-	    (unsigned long long)s.wakeups, (unsigned long long)s.traps_armed,
-	    (unsigned long long)s.traps_fired,
-	    (unsigned long long)s.full_compares,
-	    (unsigned long long)s.input_events,
-	    (unsigned long long)s.uptime_ms, (unsigned long long)s.cpu_usec);
-	json_str(b, s.last_error);
+	json_worker_status(b, &first, &s);
 	evbuffer_add_printf(b, "}");
 }
 
