@@ -58,7 +58,8 @@ GUEST_CC_FLAGS = -std=gnu11 -ffreestanding -fno-pic -fno-pie -nostdlib \
 GUEST_COMPILE = $(CC) $(GUEST_CPP_FLAGS) $(GUEST_CC_FLAGS)
 GUEST_LDSCRIPT = $(top_srcdir)/providers/guest/guest.ld
 GUEST_LD_FLAGS = -nostdlib -static -no-pie -Wl,--build-id=none \
-	-Wl,-z,noexecstack -Wl,-z,max-page-size=4096 -Wl,-T,$(GUEST_LDSCRIPT)
+	-Wl,-z,noexecstack -Wl,-z,max-page-size=4096 -Wl,-T,$(GUEST_LDSCRIPT) \
+	$(GUEST_NO_RWX_WARNING)
 GUEST_LINK = $(CC) $(GUEST_CC_FLAGS) $(GUEST_LD_FLAGS)
 GUEST_LD_LIBS = -lgcc
 GUEST_RUNTIME = providers/guest/crt0.guest.o providers/guest/guest-lib.guest.o
