@@ -768,22 +768,33 @@ lfbshm_consumer_get_dirty(struct lfbshm_consumer *c, uint64_t *bitmap,
 	return 0;
 }
 
-int
-lfbshm_consumer_arm_trap(struct lfbshm_consumer *c, uint32_t clean_scans,
-    bool *already_fired)
+/* A request that needs F_TRAP; the reply's flags in *flags. */
+static int
+trap_request(struct lfbshm_consumer *c, uint32_t op, uint32_t arg,
+    uint32_t *flags)
 {
-	uint32_t status, flags, gen;
+	uint32_t status, gen;
 	int r;
 
 	if (c->broken)
 		return c->broken;
 	if ((c->features & LFBSHM_F_TRAP) == 0)
 		return cfail(c, -EOPNOTSUPP, "F_TRAP was not granted");
-	if ((r = transact(c, LFBSHM_OP_ARM_TRAP, clean_scans, &status,
-	    &flags, &gen)) != 0)
+	if ((r = transact(c, op, arg, &status, flags, &gen)) != 0)
 		return r;
-	if (status != 0)
-		return op_status(c, LFBSHM_OP_ARM_TRAP, status);
+	return op_status(c, op, status);
+}
+
+int
+lfbshm_consumer_arm_trap(struct lfbshm_consumer *c, uint32_t clean_scans,
+    bool *already_fired)
+{
+	uint32_t flags;
+	int r;
+
+	if ((r = trap_request(c, LFBSHM_OP_ARM_TRAP, clean_scans,
+	    &flags)) != 0)
+		return r;
 	*already_fired = (flags & LFBSHM_REPLY_TRAP_FIRED) != 0;
 	return 0;
 }
@@ -791,17 +802,9 @@ lfbshm_consumer_arm_trap(struct lfbshm_consumer *c, uint32_t clean_scans,
 int
 lfbshm_consumer_disarm_trap(struct lfbshm_consumer *c)
 {
-	uint32_t status, flags, gen;
-	int r;
+	uint32_t flags;
 
-	if (c->broken)
-		return c->broken;
-	if ((c->features & LFBSHM_F_TRAP) == 0)
-		return cfail(c, -EOPNOTSUPP, "F_TRAP was not granted");
-	if ((r = transact(c, LFBSHM_OP_DISARM_TRAP, 0, &status, &flags,
-	    &gen)) != 0)
-		return r;
-	return op_status(c, LFBSHM_OP_DISARM_TRAP, status);
+	return trap_request(c, LFBSHM_OP_DISARM_TRAP, 0, &flags);
 }
 
 int
