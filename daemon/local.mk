@@ -14,6 +14,7 @@ daemon_libdaemon_a_SOURCES = \
 	daemon/status.h \
 	daemon/worker.c daemon/worker.h \
 	daemon/privdrop.c daemon/privdrop.h \
+	daemon/sandbox.c daemon/sandbox.h \
 	daemon/master.c daemon/master.h
 
 sbin_PROGRAMS += daemon/lfbvncd

@@ -205,6 +205,15 @@ read_password(const char *path, char *buf, size_t len, char *why,
 		    (unsigned)(st.st_mode & 0777));
 		goto out;
 	}
+	/* Its owner decides who gets in: root, or the user lfbvncd runs
+	   as (never the workers' `user': a worker taken over must not be
+	   able to let itself into another guest). */
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		snprintf(why, whylen, "password file %s is owned by uid %u, "
+		    "not by root or the daemon's user (uid %u); chown it",
+		    path, (unsigned)st.st_uid, (unsigned)geteuid());
+		goto out;
+	}
 	n = read(fd, buf, len - 1);
 	if (n < 0) {
 		snprintf(why, whylen, "password file %s: %s", path,
@@ -491,6 +500,21 @@ content_type(const char *path)
 }
 
 /*
+ * Is the resolved path real inside the directory root (both from
+ * realpath)?  A common prefix is not enough: /usr/share/novnc-old is not
+ * inside /usr/share/novnc.
+ */
+static bool
+path_inside(const char *real, const char *root)
+{
+	size_t n = strlen(root);
+
+	if (strncmp(real, root, n) != 0)
+		return false;
+	return n == 1 || real[n] == '/' || real[n] == '\0';
+}
+
+/*
  * Serves the noVNC directory, read-only.  "/" redirects to a page that
  * connects at once to this guest's RFB port (websockets are detected on
  * that port by libvncserver).
@@ -525,7 +549,7 @@ on_http(struct evhttp_request *req, void *arg)
 	    snprintf(full, sizeof(full), "%s%s", v->cfg.web_dir, decoded) >=
 	    (int)sizeof(full) || realpath(v->cfg.web_dir, root) == NULL ||
 	    realpath(full, real) == NULL ||
-	    strncmp(real, root, strlen(root)) != 0 ||
+	    !path_inside(real, root) ||
 	    (fd = open(real, O_RDONLY | O_CLOEXEC)) == -1 ||
 	    fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		evhttp_send_error(req, 404, "Not Found");

@@ -29,6 +29,7 @@
 #include "log.h"
 #include "policy.h"
 #include "privdrop.h"
+#include "sandbox.h"
 #include "scan.h"
 #include "vnc.h"
 #include "worker.h"
@@ -537,9 +538,10 @@ backend_lost(struct worker *w)
 	w->be = NULL;
 	w->s.provider_up = 0;
 	evtimer_del(w->ev_scan);
-	if (w->dropped && w->g.backend == CONF_BACKEND_XEN) {
-		/* Xen handles cannot be reopened unprivileged: the master
-		   starts a fresh worker if the domain still runs. */
+	if (w->g.backend == CONF_BACKEND_XEN) {
+		/* Xen handles cannot be reopened unprivileged, nor the input
+		   helper forked under the sandbox: the master starts a fresh
+		   worker if the domain still runs. */
 		log_info("%s: exiting; the master decides what comes next",
 		    w->g.name);
 		publish(w, true);
@@ -601,6 +603,7 @@ worker_main(const struct conf *c, const struct conf_guest *g, int ipc_fd,
 	struct worker *w;
 	struct vnc_config vc;
 	struct vnc_callbacks cb = { on_clients, on_key, on_pointer };
+	unsigned int nrefused;
 	int rc = 1;
 
 	w = calloc(1, sizeof(*w));
@@ -652,11 +655,11 @@ worker_main(const struct conf *c, const struct conf_guest *g, int ipc_fd,
 	snprintf(w->s.backend, sizeof(w->s.backend), "%s",
 	    g->backend == CONF_BACKEND_XEN ? "xen" : "lfbshm");
 	if (backend_attach(w) < 0) {
-		if (g->backend == CONF_BACKEND_XEN && c->user[0] != '\0' &&
-		    geteuid() == 0) {
-			/* Xen handles cannot be opened once unprivileged, so
-			   retrying here after the drop would fail for ever:
-			   the master starts a fresh worker, with back-off. */
+		if (g->backend == CONF_BACKEND_XEN) {
+			/* Xen handles cannot be opened once unprivileged, nor
+			   the input helper forked under the sandbox, so
+			   retrying here would fail for ever: the master
+			   starts a fresh worker, with back-off. */
 			log_info("%s: exiting; the master will try again",
 			    g->name);
 			goto out;
@@ -682,6 +685,11 @@ worker_main(const struct conf *c, const struct conf_guest *g, int ipc_fd,
 		w->dropped = true;
 		log_info("%s: running as %s", g->name, c->user);
 	}
+	/* With or without a user: no process, program or identity change
+	   from here on (sandbox.h). */
+	if (sandbox_apply(&nrefused, why, sizeof(why)) < 0)
+		fatalx("%s: %s", g->name, why);
+	log_info("%s: sandbox on: %u system calls refused", g->name, nrefused);
 	if (vnc_start(w->vnc) < 0)
 		fatalx("%s: cannot start the VNC server", g->name);
 	publish(w, true);

@@ -15,6 +15,21 @@ tests_daemon_test_xen_parse_SOURCES = tests/daemon/test-xen-parse.c \
 tests_daemon_test_xen_parse_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon
 tests_daemon_test_xen_parse_LDADD = common/libcommon.a -lpthread
 
+# The worker's seccomp filter: refused calls are refused, threads and
+# sockets still work.
+check_PROGRAMS += tests/daemon/test-sandbox
+TESTS += tests/daemon/test-sandbox
+tests_daemon_test_sandbox_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon
+tests_daemon_test_sandbox_LDADD = daemon/libdaemon.a -lpthread
+
+# Which listen addresses and password files let a guest be served.
+check_PROGRAMS += tests/daemon/test-vnc-config
+TESTS += tests/daemon/test-vnc-config
+tests_daemon_test_vnc_config_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon \
+	$(EVENT_CFLAGS) $(VNCSERVER_CFLAGS)
+tests_daemon_test_vnc_config_LDADD = daemon/libdaemon.a proto/liblfbshm.a \
+	common/libcommon.a $(VNCSERVER_LIBS) $(EVENT_LIBS) -lpthread
+
 if HAVE_XEN
 # Which xl files ask for lfbvnc, which are refused, how keys map.
 check_PROGRAMS += tests/daemon/test-xl

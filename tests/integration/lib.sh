@@ -9,7 +9,9 @@
 # (port=0, read back from "lfbvncctl status"), so tests run in parallel.
 #
 # Any sanitizer report (AddressSanitizer, LeakSanitizer, UBSan "runtime
-# error:") in any log fails the test, also when everything else passed.
+# error:") in any log fails the test, also when everything else passed;
+# so does a leak check that could not run ("LeakSanitizer has encountered
+# a fatal error", e.g. a worker's seccomp filter refusing its tracer).
 #
 # Usage, at the top of a test:
 #	. "$(dirname "$0")/lib.sh"
@@ -78,7 +80,7 @@ diagnostics() {
 
 # Sanitizer reports in any log of this test.
 sanitizer_reports() {
-	grep -l -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' \
+	grep -l -E 'ERROR: (AddressSanitizer|LeakSanitizer)|Sanitizer has encountered a fatal error|runtime error:' \
 	    "$WORK"/*.log "$WORK"/*.err 2>/dev/null || true
 }
 
@@ -110,7 +112,7 @@ it_cleanup() {
 	if [ -n "$bad" ]; then
 		echo "FAIL: sanitizer report in: $bad"
 		for f in $bad; do
-			grep -n -A 30 -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' \
+			grep -n -A 30 -E 'ERROR: (AddressSanitizer|LeakSanitizer)|Sanitizer has encountered a fatal error|runtime error:' \
 			    "$f" | head -n 60
 		done
 		rc=1

@@ -17,6 +17,8 @@ integration_tests = \
 	tests/integration/test-noclients.sh \
 	tests/integration/test-slowclient.sh \
 	tests/integration/test-auth.sh \
+	tests/integration/test-sandbox.sh \
+	tests/integration/test-exposure.sh \
 	tests/integration/test-resize.sh \
 	tests/integration/test-input.sh \
 	tests/integration/test-ordering.sh

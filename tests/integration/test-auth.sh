@@ -8,6 +8,9 @@
 #  2. the same file with mode 644: the guest refuses to start (log line
 #     "is accessible by group or others"), nothing listens on its port
 #     (the probe exits 3, connection refused).
+#  2b. the same file, mode 600 but owned by nobody (as root): refused
+#     likewise ("is owned by uid 65534, not by root or the daemon's
+#     user"): whoever owns the file chooses who gets in.
 #  3. listen=0.0.0.0 without a password: refused ("refusing to listen on
 #     0.0.0.0 without a password"), nothing listens.
 #  4. listen=0.0.0.0 with unsafe-no-auth=yes: served, no password asked
@@ -16,7 +19,8 @@
 # How it fails: any of the refusals not happening (a probe connects where
 # it must not: exit 0 instead of 3), or a right password refused.
 # Checked against a build whose read_password() skips the mode check
-# (case 2 fails: no refusal, the guest serves) and one where
+# (case 2 fails: no refusal, the guest serves), one whose read_password()
+# skips the owner check (case 2b fails likewise) and one where
 # vnc_config_check() ignores the listen address (case 3 fails likewise).
 . "$(dirname "$0")/lib.sh"
 it_init auth 50 "$@"
@@ -56,6 +60,24 @@ grep -q 'cannot connect' "$WORK/refused-644.err" ||
 log "refused: $(grep -o 'password file .*' "$D_LOG" | sed -n 1p)"
 stop_daemon
 chmod 600 "$pw"
+
+log "2b. password file, mode 600, owned by someone else"
+if [ "$(id -u)" = 0 ] && nobody=$(id -u nobody 2>/dev/null); then
+	chown nobody "$pw"
+	port=$(free_port)
+	start_daemon -o "password-file=$pw" -o "port=$port"
+	wait_until 10 "the refusal in the log" \
+	    log_has "$D_LOG" "password file $pw is owned by uid $nobody, not by root or the daemon's user"
+	PORT=$port
+	probe refused-owner 3 --timeout 3 --password-file "$pw" "$(target)"
+	grep -q 'cannot connect' "$WORK/refused-owner.err" ||
+	    fail "owned by nobody: not refused at connect: $(cat "$WORK/refused-owner.err")"
+	log "refused: $(grep -o 'password file .* is owned.*' "$D_LOG" | sed -n 1p)"
+	stop_daemon
+	chown 0 "$pw"
+else
+	log "not root, or no user nobody: the owner check is not tried"
+fi
 
 log "3. listen 0.0.0.0 without a password"
 port=$(free_port)
