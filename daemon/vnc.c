@@ -69,6 +69,7 @@ struct vnc {
 	int evfd;		/* client threads -> loop */
 	struct event *ev_queue;
 	struct event *ev_stall;
+	bool marked;		/* an update marked since the stall check */
 
 	pthread_mutex_t lock;	/* guards queue */
 	struct vnc_ev queue[VNC_QUEUE];
@@ -391,6 +392,21 @@ update_done(rfbClientPtr cl, int result)
 		atomic_fetch_add(&v->updates_sent, 1);
 }
 
+/*
+ * Check for stalled clients while output may be pending: after a client
+ * connects or an update is marked, and for as long as some socket still
+ * holds unsent octets.  A trapped, idle screen with a client that has
+ * read everything then costs no wake-up at all.
+ */
+static void
+stall_watch(struct vnc *v)
+{
+	struct timeval tv = { 0, VNC_STALL_CHECK_MS * 1000 };
+
+	if (!evtimer_pending(v->ev_stall, NULL))
+		evtimer_add(v->ev_stall, &tv);
+}
+
 static void
 on_queue(evutil_socket_t fd, short what, void *arg)
 {
@@ -407,13 +423,8 @@ on_queue(evutil_socket_t fd, short what, void *arg)
 		    nc == 1 ? "" : "s");
 		if (v->cb.clients)
 			v->cb.clients(v->arg, nc);
-		/* Only a connected client can stall: an idle server sleeps. */
-		if (nc > 0 && !event_pending(v->ev_stall, EV_TIMEOUT, NULL)) {
-			struct timeval tv = { 0, VNC_STALL_CHECK_MS * 1000 };
-
-			event_add(v->ev_stall, &tv);
-		} else if (nc == 0)
-			event_del(v->ev_stall);
+		if (nc > 0)
+			stall_watch(v);
 	}
 	do {
 		pthread_mutex_lock(&v->lock);
@@ -445,8 +456,10 @@ on_stall_check(evutil_socket_t fd, short what, void *arg)
 	rfbClientPtr cl;
 	struct vnc_client *c;
 	uint64_t now = now_ms();
+	bool busy = v->marked;
 	int outq;
 
+	v->marked = false;
 	it = rfbGetClientIterator(v->screen);
 	while ((cl = rfbClientIteratorNext(it)) != NULL) {
 		c = cl->clientData;
@@ -454,6 +467,8 @@ on_stall_check(evutil_socket_t fd, short what, void *arg)
 			continue;
 		if (ioctl(cl->sock, SIOCOUTQ, &outq) == -1)
 			continue;
+		if (outq > 0)
+			busy = true;
 		if ((uint32_t)outq <= v->cfg.send_budget) {
 			c->over_since_ms = 0;
 			continue;
@@ -472,6 +487,8 @@ on_stall_check(evutil_socket_t fd, short what, void *arg)
 		}
 	}
 	rfbReleaseClientIterator(it);
+	if (busy)
+		stall_watch(v);
 }
 
 /* ------------------------------------------------------------ web */
@@ -630,7 +647,7 @@ vnc_open(struct event_base *base, const struct vnc_config *cfg,
 	}
 	v->ev_queue = event_new(base, v->evfd, EV_READ | EV_PERSIST, on_queue,
 	    v);
-	v->ev_stall = event_new(base, -1, EV_PERSIST, on_stall_check, v);
+	v->ev_stall = evtimer_new(base, on_stall_check, v);
 	if (v->ev_queue == NULL || v->ev_stall == NULL ||
 	    event_add(v->ev_queue, NULL) == -1) {
 		rc = -ENOMEM;
@@ -834,6 +851,8 @@ vnc_mark(struct vnc *v, const struct scan_rect *r, size_t n)
 	v->rects_marked += n;
 	rfbMarkRegionAsModified(v->screen, region);
 	sraRgnDestroy(region);
+	v->marked = true;
+	stall_watch(v);
 }
 
 bool

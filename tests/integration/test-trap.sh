@@ -4,12 +4,13 @@
 #
 # For each tracker with a write trap (kvm, uffd; those that work here):
 # the idle workload, one probe connected all along.  The worker must arm
-# the trap ("trapped", traps_armed >= 1); then, over two seconds of
-# status (counted by the worker's own uptime), scans and dirty_requests
+# the trap ("trapped", traps_armed >= 1); then, over 3.5 seconds of
+# status (counted by uptime), scans and dirty_requests
 # must not move: zero scans and zero GET_DIRTY while idle.  Then a second
 # probe moves the pointer, the demo draws the arrow (one guest write):
 # the trap must fire (traps_fired grows, scans resume) and both probes
-# must see the arrow's white pixel.
+# must see the arrow's white pixel.  The worker's threads must not wake
+# either while trapped (the kernel's count of their context switches).
 #
 # How it fails: a worker that keeps polling while trapped (scans or
 # dirty_requests grow), that never arms the trap (no "trapped" within
@@ -18,7 +19,7 @@
 # keeps a 250 ms timer in TRAPPED (scans grow: fails) and one whose worker
 # ignores BACKEND_EV_WAKE (the arrow never arrives: fails).
 . "$(dirname "$0")/lib.sh"
-it_init trap 55 "$@"
+it_init trap 60 "$@"
 
 trackers=()
 for t in kvm uffd; do
@@ -60,14 +61,22 @@ for t in "${trackers[@]}"; do
 
 	wait_until 10 "the trap to be armed" trapped_now
 	S0=$S
-	wait_uptime "$S0" 2000
+	wait_uptime "$S0" 1500
+	V0=$(worker_vcsw)
+	wait_uptime "$S" 2000
+	V=$(worker_vcsw)
 	for k in scans dirty_requests traps_fired; do
 		[ "$(gfield "$S" "$k")" = "$(gfield "$S0" "$k")" ] ||
 		    fail "$k moved while trapped: $(gfield "$S0" "$k") -> $(gfield "$S" "$k")"
 	done
 	[ "$(gfield "$S" state)" = trapped ] || fail "left trapped while idle: $(gfield "$S" state)"
 	alive "$watch_pid" || fail "the watcher saw the arrow before the pointer moved"
-	log "trapped: scans $(gfield "$S" scans), dirty_requests $(gfield "$S" dirty_requests) unchanged over 2 s"
+	# The kernel's count, from 1.5 s after the trap (the last status
+	# tick and stall checks are done by then): a timer left running (the
+	# stall check, 4 a second) would add 8.
+	[ "$V" -le $((V0 + 2)) ] ||
+	    fail "the worker's threads woke $((V - V0)) times in 2 s while trapped"
+	log "trapped: scans $(gfield "$S" scans), dirty_requests $(gfield "$S" dirty_requests) unchanged over 3.5 s, $((V - V0)) context switches in the last 2 s"
 
 	# One write: the pointer moves, the demo draws it.
 	probe "mover-$t" 0 --timeout 10 --send-pointer "$x,$y" \
