@@ -448,9 +448,8 @@ static const struct backend_ops xen_ops = {
 static int
 read_videoram(struct backend_xen *x, char *why, size_t whylen)
 {
-	char path[96], *v, *end;
+	char path[96], *v;
 	unsigned int len = 0;
-	unsigned long long kib;
 
 	snprintf(path, sizeof(path), "%s/memory/videoram", x->dompath);
 	v = xs_read(x->xs, XBT_NULL, path, &len);
@@ -459,17 +458,13 @@ read_videoram(struct backend_xen *x, char *why, size_t whylen)
 		    path, strerror(errno), x->domid);
 		return -ENOENT;
 	}
-	errno = 0;
-	kib = strtoull(v, &end, 10);
-	if (errno != 0 || end == v || *end != '\0' || kib == 0 ||
-	    kib * 1024 > XEN_MAX_VRAM || kib % 4 != 0) {
+	if (xenmode_parse_videoram(v, len, XEN_MAX_VRAM, &x->vram_size) < 0) {
 		snprintf(why, whylen, "%s: \"%.16s\" is not a size in KiB",
 		    path, v);
 		free(v);
 		return -EINVAL;
 	}
 	free(v);
-	x->vram_size = kib * 1024;
 	return 0;
 }
 

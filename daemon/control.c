@@ -28,7 +28,6 @@
 #include "json.h"
 #include "log.h"
 
-#define MAX_ARGS	(3 + CONTROL_MAX_OPTS)
 #define MAX_MEMBERS	1024	/* group members resolved to uids */
 #define NSS_BUF_MAX	(1024 * 1024)
 #define WHY_MAX		256
@@ -41,6 +40,8 @@ struct control_command {
 	int min_args, max_args;	/* not counting the command */
 	bool logged;		/* changes state: log who did it */
 	const char *help;
+	/* The arguments' syntax, checked by control_parse_request. */
+	int (*check)(int, char **, char *, size_t);
 	void (*run)(struct control_conn *, int, char **);
 };
 
@@ -79,20 +80,22 @@ static void cmd_attach(struct control_conn *, int, char **);
 static void cmd_detach(struct control_conn *, int, char **);
 static void cmd_reload(struct control_conn *, int, char **);
 static void cmd_help(struct control_conn *, int, char **);
+static int check_attach(int, char **, char *, size_t);
+static int check_detach(int, char **, char *, size_t);
 
 static const struct control_command commands[] = {
 	{ "status", "", 0, 0, false,
 	    "show every guest's worker, scan policy and counters",
-	    cmd_status },
+	    NULL, cmd_status },
 	{ "attach", "NAME SOCKET [key=value ...]", 2, 2 + CONTROL_MAX_OPTS,
 	    true, "serve the provider at SOCKET as guest NAME, with "
-	    "settings as in lfbvncd.conf", cmd_attach },
+	    "settings as in lfbvncd.conf", check_attach, cmd_attach },
 	{ "detach", "NAME", 1, 1, true,
-	    "stop serving guest NAME", cmd_detach },
+	    "stop serving guest NAME", check_detach, cmd_detach },
 	{ "reload", "", 0, 0, true,
-	    "read the configuration file again", cmd_reload },
+	    "read the configuration file again", NULL, cmd_reload },
 	{ "help", "", 0, 0, false,
-	    "list the commands", cmd_help },
+	    "list the commands", NULL, cmd_help },
 };
 
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
@@ -229,27 +232,11 @@ cmd_attach(struct control_conn *cc, int argc, char **argv)
 {
 	struct control *ctl = cc->ctl;
 	char why[WHY_MAX] = "";
-	int i, rc;
+	int rc;
 
 	if (ctl->ops->attach == NULL) {
 		conn_error(cc, "attach: not supported");
 		return;
-	}
-	if (!conf_guest_name_ok(argv[1])) {
-		conn_error(cc, "attach: bad guest name (1..64 of letters, "
-		    "digits, '.', '_', '-', not starting with '.' or '-')");
-		return;
-	}
-	if (argv[2][0] == '\0') {
-		conn_error(cc, "attach: empty socket path");
-		return;
-	}
-	for (i = 3; i < argc; i++) {
-		if (strchr(argv[i], '=') == NULL || argv[i][0] == '=') {
-			conn_errorf(cc, "attach: option %d is not key=value",
-			    i - 2);
-			return;
-		}
 	}
 	rc = ctl->ops->attach(ctl->arg, argv[1], argv[2], argc - 3, argv + 3,
 	    why, sizeof(why));
@@ -269,10 +256,6 @@ cmd_detach(struct control_conn *cc, int argc, char **argv)
 
 	if (ctl->ops->detach == NULL) {
 		conn_error(cc, "detach: not supported");
-		return;
-	}
-	if (!conf_guest_name_ok(argv[1])) {
-		conn_error(cc, "detach: bad guest name");
 		return;
 	}
 	rc = ctl->ops->detach(ctl->arg, argv[1], why, sizeof(why));
@@ -328,6 +311,41 @@ cmd_help(struct control_conn *cc, int argc, char **argv)
 	evbuffer_add(b, "]}", 2);
 	conn_reply(cc, b);
 	evbuffer_free(b);
+}
+
+static int
+check_attach(int argc, char **argv, char *why, size_t whylen)
+{
+	int i;
+
+	if (!conf_guest_name_ok(argv[1])) {
+		snprintf(why, whylen, "attach: bad guest name (1..64 of "
+		    "letters, digits, '.', '_', '-', not starting with '.' or "
+		    "'-')");
+		return -EINVAL;
+	}
+	if (argv[2][0] == '\0') {
+		snprintf(why, whylen, "attach: empty socket path");
+		return -EINVAL;
+	}
+	for (i = 3; i < argc; i++) {
+		if (strchr(argv[i], '=') == NULL || argv[i][0] == '=') {
+			snprintf(why, whylen, "attach: option %d is not "
+			    "key=value", i - 2);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int
+check_detach(int argc, char **argv, char *why, size_t whylen)
+{
+	if (!conf_guest_name_ok(argv[1])) {
+		snprintf(why, whylen, "detach: bad guest name");
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /*
@@ -398,43 +416,89 @@ split(char *line, char **argv, int max, const char **err)
 	}
 }
 
-static void
-conn_request(struct control_conn *cc, char *line)
+static const struct control_command *
+find_command(const char *name)
 {
-	const struct control_command *cmd = NULL;
-	char *argv[MAX_ARGS];
-	const char *err = NULL;
 	size_t i;
-	int argc, j;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+int
+control_parse_request(const char *buf, size_t len,
+    struct control_request *req, char *why, size_t whylen)
+{
+	const struct control_command *cmd;
+	const char *err = NULL;
+	int argc;
+
+	req->command = NULL;
+	req->argc = 0;
+	if (len > CONTROL_LINE_MAX) {
+		snprintf(why, whylen, "request longer than %d octets",
+		    CONTROL_LINE_MAX);
+		return -EINVAL;
+	}
+	/* A NUL would end the line early: split() could not see it. */
+	if (len > 0 && memchr(buf, '\0', len) != NULL) {
+		snprintf(why, whylen, "non-printable byte in the request");
+		return -EINVAL;
+	}
+	if (len > 0)
+		memcpy(req->line, buf, len);
+	req->line[len] = '\0';
+	if (len > 0 && req->line[len - 1] == '\r')
+		req->line[len - 1] = '\0';
+	if ((argc = split(req->line, req->argv, CONTROL_MAX_ARGS, &err)) < 0) {
+		snprintf(why, whylen, "%s", err);
+		return -EINVAL;
+	}
+	if (argc == 0) {
+		snprintf(why, whylen, "empty request; try help");
+		return -EINVAL;
+	}
+	if ((cmd = find_command(req->argv[0])) == NULL) {
+		snprintf(why, whylen, "unknown command '%.32s'; try help",
+		    req->argv[0]);
+		return -EINVAL;
+	}
+	if (argc - 1 < cmd->min_args || argc - 1 > cmd->max_args) {
+		snprintf(why, whylen, "usage: %s%s%s", cmd->name,
+		    cmd->args[0] != '\0' ? " " : "", cmd->args);
+		return -EINVAL;
+	}
+	if (cmd->check != NULL && cmd->check(argc, req->argv, why, whylen) < 0)
+		return -EINVAL;
+	req->command = cmd->name;
+	req->argc = argc;
+	return 0;
+}
+
+/* One request line (len octets, without the newline): answer it. */
+static void
+conn_request(struct control_conn *cc, const char *buf, size_t len)
+{
+	const struct control_command *cmd;
+	struct control_request req;
+	char why[WHY_MAX];
+	int j;
 	char args[160];
 	size_t off = 0;
 
-	if ((argc = split(line, argv, MAX_ARGS, &err)) < 0) {
-		conn_error(cc, err);
+	if (control_parse_request(buf, len, &req, why, sizeof(why)) < 0) {
+		conn_error(cc, why);
 		return;
 	}
-	if (argc == 0) {
-		conn_error(cc, "empty request; try help");
-		return;
-	}
-	for (i = 0; i < NCOMMANDS; i++)
-		if (strcmp(commands[i].name, argv[0]) == 0)
-			cmd = &commands[i];
-	if (cmd == NULL) {
-		conn_errorf(cc, "unknown command '%.32s'; try help", argv[0]);
-		return;
-	}
-	if (argc - 1 < cmd->min_args || argc - 1 > cmd->max_args) {
-		conn_errorf(cc, "usage: %s%s%s", cmd->name,
-		    cmd->args[0] != '\0' ? " " : "", cmd->args);
-		return;
-	}
+	cmd = find_command(req.command);
 	if (cmd->logged) {
 		/* Words were checked printable; long ones are cut. */
 		args[0] = '\0';
-		for (j = 1; j < argc && off < sizeof(args) - 1; j++) {
+		for (j = 1; j < req.argc && off < sizeof(args) - 1; j++) {
 			int n = snprintf(args + off, sizeof(args) - off,
-			    " %s", argv[j]);
+			    " %s", req.argv[j]);
 			if (n < 0)
 				break;
 			off += (size_t)n;
@@ -442,7 +506,7 @@ conn_request(struct control_conn *cc, char *line)
 		log_info("control: uid %u pid %d: %s%s", (unsigned)cc->uid,
 		    (int)cc->pid, cmd->name, args);
 	}
-	cmd->run(cc, argc, argv);
+	cmd->run(cc, req.argc, req.argv);
 }
 
 /*
@@ -476,16 +540,9 @@ conn_read(struct bufferevent *bev, void *arg)
 	}
 	n = (size_t)eol.pos;
 	evbuffer_copyout(in, line, n);
-	line[n] = '\0';
-	if (memchr(line, '\0', n) != NULL) {
-		conn_error(cc, "non-printable byte in the request");
-		return;
-	}
-	if (n > 0 && line[n - 1] == '\r')
-		line[n - 1] = '\0';
 	/* Only the first line counts; anything after it is ignored. */
 	evbuffer_drain(in, len);
-	conn_request(cc, line);
+	conn_request(cc, line, n);
 }
 
 static void
@@ -502,12 +559,7 @@ conn_event(struct bufferevent *bev, short what, void *arg)
 		len = evbuffer_get_length(in);
 		if (len > 0 && len <= CONTROL_LINE_MAX) {
 			evbuffer_remove(in, line, len);
-			line[len] = '\0';
-			if (memchr(line, '\0', len) != NULL)
-				conn_error(cc, "non-printable byte in the "
-				    "request");
-			else
-				conn_request(cc, line);
+			conn_request(cc, line, len);
 			return;
 		}
 	}

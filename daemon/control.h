@@ -69,6 +69,7 @@
 #define CONTROL_MAX_OPTS	32
 #define CONTROL_TIMEOUT_MS	5000
 #define CONTROL_ACCEPT_BURST	16
+#define CONTROL_MAX_ARGS	(3 + CONTROL_MAX_OPTS)	/* words, command too */
 
 struct event_base;
 struct evbuffer;
@@ -86,6 +87,26 @@ struct control_ops {
 	int (*detach)(void *arg, const char *name, char *why, size_t whylen);
 	int (*reload)(void *arg, char *why, size_t whylen);
 };
+
+/* A parsed request.  argv points into line: do not copy the struct. */
+struct control_request {
+	const char *command;		/* "status", "attach", ... */
+	int argc;			/* words, the command's included */
+	char *argv[CONTROL_MAX_ARGS];
+	char line[CONTROL_LINE_MAX + 1];
+};
+
+/*
+ * Parse one request: the len octets a peer sent before its newline (or
+ * before it ended its side), a trailing "\r" dropped.  Checks all that
+ * needs no daemon state: printable ASCII, quoting, the command, its word
+ * count and the arguments' syntax (guest names, key=value options).
+ * 0, or -EINVAL with the reply's error text in why.  No I/O and no
+ * allocation: the server answers every request through it, and the fuzz
+ * target tests/fuzz/fuzz-control.c drives it directly.
+ */
+int control_parse_request(const char *buf, size_t len,
+    struct control_request *req, char *why, size_t whylen);
 
 /*
  * Create the socket at path and serve it on base.  A socket file left by

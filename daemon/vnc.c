@@ -47,6 +47,7 @@ struct vnc_ev {
 struct vnc_client {
 	uint64_t over_since_ms;	/* when its unsent octets passed budget */
 	uint64_t sent_before;	/* octets already counted in stats */
+	rfbPixelFormat format;	/* what its translation was made for */
 };
 
 struct vnc {
@@ -71,9 +72,12 @@ struct vnc {
 	struct event *ev_stall;
 	bool marked;		/* an update marked since the stall check */
 
-	pthread_mutex_t lock;	/* guards queue */
+	pthread_mutex_t lock;	/* guards queue and reap */
 	struct vnc_ev queue[VNC_QUEUE];
 	uint32_t qhead, qtail;
+	pthread_t *reap;	/* client threads gone, to be joined */
+	size_t nreap, reapcap;
+	bool closing;		/* rfbShutdownServer joins them now */
 
 	_Atomic uint32_t nclients;
 	uint32_t reported_clients;
@@ -325,6 +329,64 @@ enqueue(struct vnc *v, uint32_t type, uint32_t a, uint32_t b, uint32_t c)
 	kick(v);
 }
 
+/*
+ * libvncserver (0.9.14) neither joins nor detaches a client's input
+ * thread once the client has gone (LibVNC/libvncserver#570): every
+ * connection would leave a zombie thread, its stack mapped, until the
+ * worker runs out of memory or mappings.  A departing input thread
+ * (this hook runs near its end) is queued here and joined by the loop
+ * (reap_threads).  Not detached: rfbShutdownServer joins the threads of
+ * the clients still listed.  (Found by the fuzz target
+ * tests/fuzz/fuzz-vnc.c: its mappings grew by two per input.)
+ */
+static void
+queue_reap(struct vnc *v, rfbClientPtr cl)
+{
+	pthread_t *n;
+
+	if (!pthread_equal(pthread_self(), cl->client_thread))
+		return;		/* not on its own thread: none started */
+	pthread_mutex_lock(&v->lock);
+	if (!v->closing && v->nreap == v->reapcap) {
+		n = reallocarray(v->reap, v->reapcap ? v->reapcap * 2 : 16,
+		    sizeof(*n));
+		if (n != NULL) {
+			v->reap = n;
+			v->reapcap = v->reapcap ? v->reapcap * 2 : 16;
+		}
+	}
+	if (!v->closing && v->nreap < v->reapcap)
+		v->reap[v->nreap++] = pthread_self();
+	pthread_mutex_unlock(&v->lock);
+}
+
+/*
+ * On the loop's thread, never blocking: a thread not finished yet is
+ * tried again at the next turn.  One may never finish: after its hook,
+ * rfbClientConnectionGone takes the client's sendMutex, which
+ * rfbNewFramebuffer (a mode change) leaves locked when the client leaves
+ * between its two passes over the list; a blocking join there would
+ * hang the worker (the fuzz target found that too).  It stays queued.
+ */
+static void
+reap_threads(struct vnc *v, bool closing)
+{
+	size_t i, j;
+
+	pthread_mutex_lock(&v->lock);
+	for (i = j = 0; i < v->nreap; i++)
+		if (pthread_tryjoin_np(v->reap[i], NULL) != 0)
+			v->reap[j++] = v->reap[i];
+	v->nreap = j;
+	v->closing = v->closing || closing;
+	if (v->closing) {
+		free(v->reap);
+		v->reap = NULL;
+		v->nreap = v->reapcap = 0;
+	}
+	pthread_mutex_unlock(&v->lock);
+}
+
 static void
 client_gone(rfbClientPtr cl)
 {
@@ -335,6 +397,7 @@ client_gone(rfbClientPtr cl)
 	    (uint64_t)rfbStatGetSentBytes(cl) - (c ? c->sent_before : 0));
 	free(c);
 	cl->clientData = NULL;
+	queue_reap(v, cl);
 	atomic_fetch_sub(&v->nclients, 1);
 	kick(v);
 }
@@ -353,6 +416,7 @@ new_client(rfbClientPtr cl)
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return RFB_CLIENT_REFUSE;
+	c->format = cl->format;	/* the server's, until SetPixelFormat */
 	cl->clientData = c;
 	cl->clientGoneHook = client_gone;
 	atomic_fetch_add(&v->nclients, 1);
@@ -381,6 +445,79 @@ pointer_event(int mask, int x, int y, rfbClientPtr cl)
 		return;
 	enqueue(cl->screen->screenData, VNC_EV_POINTER, (uint32_t)x,
 	    (uint32_t)y, (uint32_t)mask & 0xff);
+}
+
+/*
+ * A pointer event queued before a mode change was checked against the
+ * old size: keep it on the screen served now, clamped rather than
+ * dropped so that a button release still arrives.  The loop's thread
+ * both changes the mode and drains the queue, so this size is current.
+ * (Found by the fuzz target tests/fuzz/fuzz-vnc.c.)
+ */
+static void
+clamp_pointer(const struct vnc *v, struct vnc_ev *e)
+{
+	uint32_t w = (uint32_t)v->screen->width;
+	uint32_t h = (uint32_t)v->screen->height;
+
+	if (e->type != VNC_EV_POINTER)
+		return;
+	if (e->a >= w)
+		e->a = w - 1;
+	if (e->b >= h)
+		e->b = h - 1;
+}
+
+/*
+ * libvncserver (0.9.14) stores a client's SetPixelFormat in cl->format
+ * on the client's input thread, without a lock, and only then calls this
+ * hook; meanwhile the output thread may be encoding an update with that
+ * format and the translation made for the old one.  So: (1) a format
+ * rfbSetTranslateFunction refuses is still used for the updates already
+ * requested, and 1..7 bits per pixel divides by zero in
+ * rfbSendRectEncodingRaw (SIGFPE: the worker dies, and every client of
+ * the guest with it); (2) a valid change under an update in flight
+ * translates pixels of the old size into a buffer sized for the new one.
+ * Put back the format the translation was made for at once, refuse what
+ * libvncserver cannot serve, and switch only with the client's sendMutex
+ * held (no update in flight).  Left: the few stores before this call.
+ * (Found by the fuzz target tests/fuzz/fuzz-vnc.c.)  Called on another
+ * thread (vnc_set_framebuffer, rfbNewFramebuffer), sendMutex is already
+ * held and the format is not the client's doing.
+ */
+static rfbBool
+set_translate(rfbClientPtr cl)
+{
+	struct vnc *v = cl->screen->screenData;
+	struct vnc_client *c = cl->clientData;
+	rfbPixelFormat want = cl->format;
+	rfbBool ok;
+
+	if (c == NULL || !pthread_equal(pthread_self(), cl->client_thread)) {
+		ok = rfbSetTranslateFunction(cl);
+		if (c != NULL)
+			c->format = cl->format;
+		return ok;
+	}
+	cl->format = c->format;
+	if ((want.bitsPerPixel != 8 && want.bitsPerPixel != 16 &&
+	    want.bitsPerPixel != 32) ||
+	    (!want.trueColour && want.bitsPerPixel != 8)) {
+		rfbCloseClient(cl);
+		log_warnx("%s: client %s asked for %u bits per pixel%s: "
+		    "disconnected it", v->cfg.name, cl->host,
+		    (unsigned)want.bitsPerPixel,
+		    want.trueColour ? "" : " with a colour map");
+		return FALSE;
+	}
+	LOCK(cl->sendMutex);
+	cl->format = want;
+	if ((ok = rfbSetTranslateFunction(cl)))
+		c->format = want;
+	else
+		cl->format = c->format;
+	UNLOCK(cl->sendMutex);
+	return ok;
 }
 
 static void
@@ -416,6 +553,7 @@ on_queue(evutil_socket_t fd, short what, void *arg)
 	uint32_t n, i, nc;
 
 	(void)!read(fd, &cnt, sizeof(cnt));
+	reap_threads(v, false);
 	nc = atomic_load(&v->nclients);
 	if (nc != v->reported_clients) {
 		v->reported_clients = nc;
@@ -433,6 +571,7 @@ on_queue(evutil_socket_t fd, short what, void *arg)
 		pthread_mutex_unlock(&v->lock);
 		for (i = 0; i < n; i++) {
 			v->input_events++;
+			clamp_pointer(v, &evs[i]);
 			if (evs[i].type == VNC_EV_KEY && v->cb.key)
 				v->cb.key(v->arg, evs[i].a, evs[i].b != 0);
 			else if (evs[i].type == VNC_EV_POINTER && v->cb.pointer)
@@ -440,6 +579,24 @@ on_queue(evutil_socket_t fd, short what, void *arg)
 				    evs[i].c);
 		}
 	} while (n == 64);
+}
+
+/*
+ * libvncserver (0.9.14, and its master at the time of writing) can lose
+ * the wakeup of a closing client's output thread: the thread tests for
+ * the close without the update mutex, then waits on updateCond, and the
+ * input thread's signals may fall in between; the input thread then
+ * joins it forever, and the client (its fd, two threads, a slot under
+ * max_clients) is never freed.  Signal again until it has gone.  The
+ * iterator holds a reference, so cl stays valid.  (Found by the fuzz
+ * target tests/fuzz/fuzz-vnc.c.)
+ */
+static void
+wake_output(rfbClientPtr cl)
+{
+	LOCK(cl->updateMutex);
+	TSIGNAL(cl->updateCond);
+	UNLOCK(cl->updateMutex);
 }
 
 /*
@@ -463,7 +620,12 @@ on_stall_check(evutil_socket_t fd, short what, void *arg)
 	it = rfbGetClientIterator(v->screen);
 	while ((cl = rfbClientIteratorNext(it)) != NULL) {
 		c = cl->clientData;
-		if (c == NULL || cl->sock == RFB_INVALID_SOCKET)
+		if (cl->sock == RFB_INVALID_SOCKET || cl->state == RFB_SHUTDOWN) {
+			wake_output(cl);
+			busy = true;
+			continue;
+		}
+		if (c == NULL)
 			continue;
 		if (ioctl(cl->sock, SIOCOUTQ, &outq) == -1)
 			continue;
@@ -752,6 +914,7 @@ start(struct vnc *v, uint8_t *fb, uint32_t width, uint32_t height,
 	s->newClientHook = new_client;
 	s->kbdAddEvent = key_event;
 	s->ptrAddEvent = pointer_event;
+	s->setTranslateFunction = set_translate;
 	s->displayFinishedHook = update_done;
 	if (v->passwords[0] != NULL) {
 		s->authPasswdData = v->passwords;
@@ -917,14 +1080,34 @@ vnc_web_port(struct vnc *v)
 	return v->web_port;
 }
 
+int
+vnc_add_client_fd(struct vnc *v, int fd)
+{
+	rfbClientPtr cl;
+
+	if (!v->running) {
+		close(fd);
+		return -EINVAL;
+	}
+	/* What libvncserver's listener thread does with an accepted fd;
+	   rfbNewClient closes fd when it refuses it. */
+	if ((cl = rfbNewClient(v->screen, fd)) == NULL)
+		return -ECONNREFUSED;
+	if (!cl->onHold)
+		rfbStartOnHoldClient(cl);
+	return 0;
+}
+
 void
 vnc_close(struct vnc *v)
 {
 	if (v == NULL)
 		return;
 	if (v->screen != NULL) {
-		if (v->running)
+		if (v->running) {
+			reap_threads(v, true);
 			rfbShutdownServer(v->screen, TRUE);
+		}
 		v->screen->frameBuffer = NULL;
 		rfbScreenCleanup(v->screen);
 	}

@@ -104,4 +104,13 @@ void vnc_get_stats(struct vnc *v, struct vnc_stats *out);
 int vnc_port(struct vnc *v);
 int vnc_web_port(struct vnc *v);
 
+/*
+ * Serve a client on a connected stream socket, as if it had been
+ * accepted on the listening one (the fuzz target tests/fuzz/fuzz-vnc.c
+ * feeds a socketpair through it).  Takes fd, even on failure.  After
+ * vnc_start; -ECONNREFUSED when refused (max_clients, or a first message
+ * libvncserver cannot take).
+ */
+int vnc_add_client_fd(struct vnc *v, int fd);
+
 #endif /* LFBVNC_VNC_H */

@@ -27,6 +27,44 @@ number(const char **p, const char *end, uint32_t *out)
 	return 0;
 }
 
+/* Trailing blanks and NULs (xenstore values may carry them). */
+static size_t
+trim(const char *s, size_t len)
+{
+	while (len > 0 && (s[len - 1] == '\0' || s[len - 1] == '\n' ||
+	    s[len - 1] == ' '))
+		len--;
+	return len;
+}
+
+int
+xenmode_parse_videoram(const char *s, size_t len, uint64_t max,
+    uint64_t *size)
+{
+	uint64_t kib = 0;
+	size_t i;
+
+	/*
+	 * Not strtoull: it takes blanks and a sign ("-4" is a huge size),
+	 * and kib * 1024 could wrap to a small number that passes the
+	 * bound.
+	 */
+	len = trim(s, len);
+	if (len == 0)
+		return -EINVAL;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		kib = kib * 10 + (uint64_t)(s[i] - '0');
+		if (kib > max / 1024)
+			return -EINVAL;
+	}
+	if (kib == 0 || kib % 4 != 0)
+		return -EINVAL;
+	*size = kib * 1024;
+	return 0;
+}
+
 int
 xenmode_parse(const char *s, size_t len, uint64_t vram_size,
     struct backend_mode *m, char *why, size_t whylen)
@@ -35,10 +73,7 @@ xenmode_parse(const char *s, size_t len, uint64_t vram_size,
 	uint32_t w, h, bits, stride, bpp;
 	uint64_t need;
 
-	/* Trailing blanks and NUL (xenstore values may carry them). */
-	while (len > 0 && (s[len - 1] == '\0' || s[len - 1] == '\n' ||
-	    s[len - 1] == ' '))
-		len--;
+	len = trim(s, len);
 	end = s + len;
 	if (len == 0 || len > XENMODE_MAX_LEN) {
 		snprintf(why, whylen, "mode must be WxHxBPP[@stride], at most "

@@ -26,4 +26,12 @@
 int xenmode_parse(const char *s, size_t len, uint64_t vram_size,
     struct backend_mode *m, char *why, size_t whylen);
 
+/*
+ * The VRAM size from xenstore (memory/videoram, in KiB): decimal digits
+ * only (trailing blanks and NULs as above), not 0, a whole number of
+ * 4 KiB pages, and *size (in octets) at most max.  0, or -EINVAL.
+ */
+int xenmode_parse_videoram(const char *s, size_t len, uint64_t max,
+    uint64_t *size);
+
 #endif /* LFBVNC_XENMODE_H */

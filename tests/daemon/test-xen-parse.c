@@ -116,6 +116,37 @@ test_query_pci(void)
 	    -ENOENT);
 }
 
+static int
+videoram(const char *s, uint64_t *size)
+{
+	return xenmode_parse_videoram(s, strlen(s), 1ull << 30, size);
+}
+
+/* memory/videoram: KiB, whole pages, bounded, no sign, no wrap. */
+static void
+test_videoram(void)
+{
+	uint64_t sz = 0;
+
+	CHECK(videoram("16384", &sz) == 0 && sz == 16u << 20);
+	CHECK(xenmode_parse_videoram("8192\0", 5, 1ull << 30, &sz) == 0 &&
+	    sz == 8u << 20);
+	CHECK(videoram("1048576", &sz) == 0 && sz == 1ull << 30);
+	CHECK(videoram("1048580", &sz) == -EINVAL);		/* > max */
+	CHECK(videoram("0", &sz) == -EINVAL);
+	CHECK(videoram("4098", &sz) == -EINVAL);		/* not pages */
+	CHECK(videoram("", &sz) == -EINVAL);
+	CHECK(videoram(" 16384", &sz) == -EINVAL);		/* blank */
+	CHECK(videoram("+16384", &sz) == -EINVAL);		/* sign */
+	CHECK(videoram("0x4000", &sz) == -EINVAL);
+	CHECK(xenmode_parse_videoram("4096\0" "1", 6, 1ull << 30, &sz) ==
+	    -EINVAL);						/* NUL inside */
+	/* strtoull took these, and kib * 1024 wrapped to 0. */
+	CHECK(videoram("18014398509481984", &sz) == -EINVAL);	/* 2^54 */
+	CHECK(videoram("-18014398509481984", &sz) == -EINVAL);
+	CHECK(videoram("99999999999999999999999", &sz) == -EINVAL);
+}
+
 static void
 test_keysyms(void)
 {
@@ -248,6 +279,7 @@ main(void)
 {
 	test_mode();
 	test_query_pci();
+	test_videoram();
 	test_keysyms();
 	test_fake_qmp();
 	if (failures) {

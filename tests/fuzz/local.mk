@@ -45,3 +45,5 @@ endif
 include tests/fuzz/xwd.mk
 include tests/fuzz/conf.mk
 include tests/fuzz/xen.mk
+include tests/fuzz/control.mk
+include tests/fuzz/vnc.mk

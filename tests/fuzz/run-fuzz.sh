@@ -1,5 +1,5 @@
 #!/bin/sh
-# run-fuzz.sh TARGET CORPUSDIR - run one fuzz target as a test.
+# run-fuzz.sh TARGET CORPUSDIR [OPTION ...] - run one fuzz target as a test.
 #
 # A TARGET whose name ends in "-libfuzzer" is a libFuzzer binary: it fuzzes
 # for FUZZ_SECONDS (default 20) seconds, starting from CORPUSDIR (read only;
@@ -7,17 +7,19 @@
 # A crashing input is copied to the current directory as
 # fuzz-<target>-<crash-...> for reproduction with the replay driver.
 # Any other TARGET is a replay driver (tests/fuzz/replay.c): it runs every
-# input of CORPUSDIR once.
+# input of CORPUSDIR once.  OPTIONs are more libFuzzer options (the replay
+# driver ignores them).
 #
 # Exit: 0 pass, 1 fail, 77 skip (target not built), 99 hard error.
 set -u
 
-if [ $# -ne 2 ]; then
-	echo "usage: run-fuzz.sh TARGET CORPUSDIR" >&2
+if [ $# -lt 2 ]; then
+	echo "usage: run-fuzz.sh TARGET CORPUSDIR [OPTION ...]" >&2
 	exit 99
 fi
 target=$1
 corpus=$2
+shift 2
 
 if [ ! -x "$target" ]; then
 	echo "SKIP: $target is not built"
@@ -37,7 +39,7 @@ case $target in
 	# as "skipped": ask for 1.
 	"$target" -max_total_time="${FUZZ_SECONDS:-20}" -timeout=10 \
 	    -rss_limit_mb=2048 -error_exitcode=1 -timeout_exitcode=1 \
-	    -print_final_stats=1 -artifact_prefix="$work/" \
+	    -print_final_stats=1 -artifact_prefix="$work/" "$@" \
 	    "$work/corpus" "$corpus"
 	rc=$?
 	if [ $rc -ne 0 ]; then
@@ -53,6 +55,6 @@ case $target in
 	exit 0
 	;;
 *)
-	exec "$target" "$corpus"
+	exec "$target" "$@" "$corpus"
 	;;
 esac

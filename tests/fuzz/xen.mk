@@ -1,5 +1,5 @@
-# xen: the Xen backend's parsers of guest-written (mode key) and
-# QEMU-written (query-pci) text.
+# xen: the Xen backend's parsers of xenstore (the guest's mode key and
+# memory/videoram) and QEMU-written (query-pci) text.
 check_PROGRAMS += tests/fuzz/replay-xen
 tests_fuzz_replay_xen_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-xen.c \
 	daemon/xenmode.c daemon/qmp.c
