@@ -25,3 +25,12 @@ integration_tests = \
 TESTS += $(integration_tests)
 EXTRA_DIST += $(integration_tests) tests/integration/lib.sh \
 	tests/integration/test-converge.sh
+
+# make soak: test-soak for 10 minutes (SOAK_SECONDS to change it), by
+# hand, not in make check; its result is in docs/RELIABILITY.md.
+SOAK_SECONDS ?= 600
+soak: $(check_PROGRAMS) $(bin_PROGRAMS) $(sbin_PROGRAMS)
+	SOAK_SECONDS=$(SOAK_SECONDS) $(MAKE) $(AM_MAKEFLAGS) check \
+	    TESTS=tests/integration/test-soak.sh
+	@sed -n '/soak: /p' tests/integration/test-soak.sh.log | tail -n 5
+.PHONY: soak
