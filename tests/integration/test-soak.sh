@@ -43,7 +43,7 @@ frozen=0
 nwatch=0
 watching=0
 nextra=0
-extras=()
+extras=()	# short probes not yet waited for: "PID NAME"
 checks=0 modes=0 traps=0 clients=0 watchers=0
 
 new_watcher() {
@@ -51,6 +51,29 @@ new_watcher() {
 	watcher "watch-$nwatch"
 	watching=1
 	watchers=$((watchers + 1))
+}
+# reap_extras: wait for the short probes that have ended (all of them,
+# ended or not, with REAP_ALL=1).  Waiting as they end, not at the end of
+# the run: bash forgets the status of a child long gone once enough others
+# have come and gone (a 10-minute run starts about a thousand), and a late
+# "wait PID" then fails with 127 for a probe that had passed.
+reap_extras() {
+	local e pid name rest=()
+	for e in "${extras[@]}"; do
+		pid=${e%% *} name=${e#* }
+		if [ "${REAP_ALL:-0}" != 1 ] && ! ended "$pid"; then
+			rest+=("$e")
+			continue
+		fi
+		probe_wait "$pid" "$name" 0
+	done
+	extras=("${rest[@]}")
+}
+# ended PID: the process has exited (gone, or a zombie not yet reaped).
+ended() {
+	local st
+	st=$(cut -d ' ' -f 3 /proc/"$1"/stat 2>/dev/null) || return 0
+	[ -z "$st" ] || [ "$st" = Z ]
 }
 freeze() { [ $frozen -eq 1 ] || { demo_toggle_freeze; frozen=1; }; }
 thaw() { [ $frozen -eq 0 ] || { demo_toggle_freeze; frozen=0; }; }
@@ -70,6 +93,7 @@ check() {
 new_watcher
 end=$((SECONDS + SOAK_SECONDS))
 while [ $SECONDS -lt $end ]; do
+	reap_extras
 	r=$((RANDOM % 10))
 	case $r in
 	0 | 1)
@@ -101,7 +125,7 @@ while [ $SECONDS -lt $end ]; do
 		nextra=$((nextra + 1))
 		probe_bg "extra-$nextra" --timeout 10 \
 		    --duration "$((RANDOM % 2)).$((1 + RANDOM % 9))" "$(target)"
-		extras+=("$P_PID")
+		extras+=("$P_PID extra-$nextra")
 		clients=$((clients + 1))
 		;;
 	8)
@@ -120,7 +144,5 @@ while [ $SECONDS -lt $end ]; do
 	esac
 done
 check watcher
-for i in "${!extras[@]}"; do
-	probe_wait "${extras[$i]}" "extra-$((i + 1))" 0
-done
+REAP_ALL=1 reap_extras
 log "$checks pixel-exact checks, $modes mode changes, $traps trap/wake cycles, $clients short clients, $watchers watchers: no mismatch"
