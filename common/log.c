@@ -40,16 +40,19 @@ log_getverbose(void)
 void
 vlog(int priority, const char *fmt, va_list ap)
 {
+	char buf[2048];
 	int saved_errno = errno;
 
 	if (log_to_syslog) {
 		vsyslog(priority, fmt, ap);
 	} else {
-		flockfile(stderr);
-		fprintf(stderr, "%s: ", log_progname);
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
-		funlockfile(stderr);
+		/*
+		 * The line in one write: lfbvncd's workers share the
+		 * master's stderr, and lines written in pieces came out
+		 * interleaved ("lfbvncd: lfbvncd: a: ...b: ...").
+		 */
+		vsnprintf(buf, sizeof(buf), fmt, ap);
+		fprintf(stderr, "%s: %s\n", log_progname, buf);
 	}
 	errno = saved_errno;
 }

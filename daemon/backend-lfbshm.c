@@ -188,6 +188,7 @@ backend_lfbshm_open(const struct conf_guest *g, struct backend **out,
 	    lfbshm_consumer_tracker_name(l->c));
 	l->b.fb = lfbshm_consumer_fb(l->c, &l->b.fb_len);
 	l->b.npages = (size_t)lfbshm_consumer_npages(l->c);
+	l->b.fb_can_shrink = lfbshm_consumer_fb_can_shrink(l->c);
 	*out = &l->b;
 	return 0;
 }

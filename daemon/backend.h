@@ -65,6 +65,8 @@ struct backend {
 	const uint8_t *fb;		/* read-only guest pixels */
 	size_t fb_len;			/* octets mapped */
 	size_t npages;			/* 4 KiB pages of the mapping */
+	bool fb_can_shrink;		/* fb's file may be truncated under
+					   us: read it under fbguard.h */
 	char why[BACKEND_WHY];		/* reason of the last failure */
 };
 

@@ -6,6 +6,7 @@ daemon_libdaemon_a_CPPFLAGS = $(AM_CPPFLAGS) $(EVENT_CFLAGS) $(VNCSERVER_CFLAGS)
 	$(XEN_CFLAGS)
 daemon_libdaemon_a_SOURCES = \
 	daemon/scan.c daemon/scan.h \
+	daemon/fbguard.c daemon/fbguard.h \
 	daemon/policy.c daemon/policy.h \
 	daemon/vnc.c daemon/vnc.h \
 	daemon/backend.h daemon/backend-lfbshm.c \

@@ -1098,6 +1098,35 @@ vnc_add_client_fd(struct vnc *v, int fd)
 	return 0;
 }
 
+/*
+ * rfbShutdownServer(screen, TRUE) (libvncserver 0.9.14, main.c) lets go
+ * of its iterator's hold on a client before it closes the client and
+ * reads it again, while the client's own thread frees it: the worker died
+ * of that at SIGTERM with clients connected (SEGV in rfbShutdownServer,
+ * tests/integration/test-restart.sh under ASan).  So hang up on every
+ * client first, as on_stall_check does, and give their threads a bounded
+ * time to take themselves off the list (client_gone runs after that):
+ * the shutdown then finds none.
+ */
+static void
+hang_up_all(struct vnc *v)
+{
+	struct timespec ts = { 0, 10 * 1000000 };
+	rfbClientIteratorPtr it;
+	rfbClientPtr cl;
+	int i;
+
+	it = rfbGetClientIterator(v->screen);
+	while ((cl = rfbClientIteratorNext(it)) != NULL) {
+		if (cl->sock != RFB_INVALID_SOCKET)
+			shutdown(cl->sock, SHUT_RDWR);
+		wake_output(cl);
+	}
+	rfbReleaseClientIterator(it);
+	for (i = 0; i < 200 && atomic_load(&v->nclients) > 0; i++)
+		nanosleep(&ts, NULL);
+}
+
 void
 vnc_close(struct vnc *v)
 {
@@ -1105,6 +1134,7 @@ vnc_close(struct vnc *v)
 		return;
 	if (v->screen != NULL) {
 		if (v->running) {
+			hang_up_all(v);
 			reap_threads(v, true);
 			rfbShutdownServer(v->screen, TRUE);
 		}

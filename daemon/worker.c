@@ -25,6 +25,7 @@
 #include <event2/event.h>
 
 #include "backend.h"
+#include "fbguard.h"
 #include "lfbshm.h"
 #include "log.h"
 #include "policy.h"
@@ -46,6 +47,7 @@ struct worker {
 	struct scanner sc;
 	bool have_scanner;		/* sc allocated, served over VNC */
 	bool have_mode;			/* sc matches the backend's mode */
+	bool full_next;			/* a new shadow: compare every page */
 	struct backend_mode mode;
 	struct vnc *vnc;
 	struct policy pol;
@@ -170,6 +172,8 @@ remode(struct worker *w)
 	struct scanner sc;
 	int rc;
 
+	/* No padding for the memcmp below to find different. */
+	memset(&m, 0, sizeof(m));
 	if ((rc = w->be->ops->get_mode(w->be, &m)) < 0) {
 		if (rc != -ENODATA)
 			set_error(w, "bad display mode: %s", w->be->why);
@@ -200,6 +204,7 @@ remode(struct worker *w)
 	w->sc = sc;
 	w->have_scanner = true;
 	w->have_mode = true;
+	w->full_next = true;
 	w->mode = m;
 	w->s.width = m.width;
 	w->s.height = m.height;
@@ -297,6 +302,26 @@ do_action(struct worker *w, enum policy_action act)
 }
 
 /*
+ * A pixel read faulted: the provider truncated the framebuffer's file
+ * (fbguard.h).  Drop it as if it had gone; the clients keep the shadow,
+ * sent whole because the fault may have cut a copy into it short before
+ * its tile was marked.  When a provider is back, its first scan compares
+ * everything with the shadow: nothing it drew meanwhile is lost.
+ */
+static void
+fb_shrank(struct worker *w, size_t off)
+{
+	log_warnx("%s: the framebuffer shrank under us (SIGBUS at offset %zu): "
+	    "dropping the provider", w->g.name, off);
+	scan_mark_all(&w->sc);
+	vnc_mark(w->vnc, w->rects, scan_take_rects(&w->sc, w->rects,
+	    MAX_RECTS));
+	snprintf(w->be->why, sizeof(w->be->why), "the framebuffer shrank "
+	    "(SIGBUS at offset %zu)", off);
+	backend_lost(w);
+}
+
+/*
  * One scan: read and clear the dirty bitmap, only then read the pixels of
  * the dirty pages, compare, copy, mark.
  */
@@ -306,7 +331,7 @@ scan(struct worker *w)
 	bool all = true, mode_changed = false;
 	uint64_t ndirty = w->be ? w->be->npages : 0;
 	int rc, ntiles;
-	size_t nrects;
+	size_t nrects, fault;
 
 	if (w->be == NULL || !w->have_mode)
 		return;
@@ -330,9 +355,23 @@ scan(struct worker *w)
 		if (mode_changed && remode(w) < 0)
 			return;
 	}
+	/*
+	 * A new shadow holds nothing yet, and the bitmap may not say so:
+	 * the ALL_DIRTY of a mode change can have gone to an earlier scan
+	 * (test-moderace.sh saw a client left with a black frame).
+	 */
+	if (w->full_next)
+		all = true;
+	w->full_next = false;
 	if (all)
 		w->s.full_compares++;
-	ntiles = scan_pages(&w->sc, w->be->fb, w->bitmap, w->be->npages, all);
+	ntiles = w->be->fb_can_shrink ? fbguard_scan(&w->sc, w->be->fb,
+	    w->be->fb_len, w->bitmap, w->be->npages, all, &fault) :
+	    scan_pages(&w->sc, w->be->fb, w->bitmap, w->be->npages, all);
+	if (ntiles < 0) {
+		fb_shrank(w, fault);
+		return;
+	}
 	nrects = scan_take_rects(&w->sc, w->rects, MAX_RECTS);
 	vnc_mark(w->vnc, w->rects, nrects);
 

@@ -22,6 +22,12 @@ TESTS += tests/daemon/test-sandbox
 tests_daemon_test_sandbox_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon
 tests_daemon_test_sandbox_LDADD = daemon/libdaemon.a -lpthread
 
+# Scans of a mapping that shrinks under them (daemon/fbguard.h).
+check_PROGRAMS += tests/daemon/test-fbguard
+TESTS += tests/daemon/test-fbguard
+tests_daemon_test_fbguard_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon
+tests_daemon_test_fbguard_LDADD = daemon/libdaemon.a common/libcommon.a
+
 # Which listen addresses and password files let a guest be served.
 check_PROGRAMS += tests/daemon/test-vnc-config
 TESTS += tests/daemon/test-vnc-config

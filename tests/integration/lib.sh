@@ -84,16 +84,32 @@ sanitizer_reports() {
 	    "$WORK"/*.log "$WORK"/*.err 2>/dev/null || true
 }
 
+# ours PID: PID is a child of this shell.  A process we started may have
+# ended and been reaped long ago, and its pid reused by another process
+# (pids wrap at 32768, and the load tests start thousands): a signal
+# sent to it would hit another test's process (a worker of
+# test-load-guests got a SIGTERM from outside while tests ran beside it).
+ours() {
+	local st
+	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	st=${st##*) }		# past the command name, which may hold ") "
+	set -- $st
+	[ "${2:-}" = "$$" ]
+}
+
 # Stop one process we started: TERM, up to 5 s, then KILL.
 stop_pid() {
 	local pid=$1 i
-	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+	if ! kill -0 "$pid" 2>/dev/null || ! ours "$pid"; then
+		wait "$pid" 2>/dev/null || true
+		return 0
+	fi
 	kill -TERM "$pid" 2>/dev/null || true
 	for i in $(seq 50); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	if kill -0 "$pid" 2>/dev/null; then
+	if kill -0 "$pid" 2>/dev/null && ours "$pid"; then
 		echo "$IT_NAME: pid $pid ignored SIGTERM for 5 s: killing it"
 		kill -KILL "$pid" 2>/dev/null || true
 	fi

@@ -26,6 +26,28 @@ TESTS += $(integration_tests)
 EXTRA_DIST += $(integration_tests) tests/integration/lib.sh \
 	tests/integration/test-converge.sh
 
+# Fault injection and load (docs/RELIABILITY.md).  shrink-provider is an
+# lfbshm provider whose framebuffer file it truncates on request;
+# lib-multi.sh adds several demos and guests to lib.sh.
+check_PROGRAMS += tests/integration/shrink-provider
+tests_integration_shrink_provider_SOURCES = \
+	tests/integration/shrink-provider.c
+tests_integration_shrink_provider_LDADD = proto/liblfbshm.a \
+	common/libcommon.a -lpthread
+check_PROGRAMS += tests/integration/ctl-flood
+tests_integration_ctl_flood_SOURCES = tests/integration/ctl-flood.c
+tests_integration_ctl_flood_LDADD = -lpthread
+fault_tests = \
+	tests/integration/test-load-guests.sh \
+	tests/integration/test-load-clients.sh \
+	tests/integration/test-ctlflood.sh \
+	tests/integration/test-moderace.sh \
+	tests/integration/test-provider-kill.sh \
+	tests/integration/test-restart.sh \
+	tests/integration/test-sigbus.sh
+TESTS += $(fault_tests)
+EXTRA_DIST += $(fault_tests) tests/integration/lib-multi.sh
+
 # make soak: test-soak for 10 minutes (SOAK_SECONDS to change it), by
 # hand, not in make check; its result is in docs/RELIABILITY.md.
 SOAK_SECONDS ?= 600
