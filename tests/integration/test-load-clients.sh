@@ -65,12 +65,9 @@ wpid=$(ggf "$(status)" busy pid)
 rss0=$(worker_rss_kb "$wpid")
 log "worker $wpid: VmRSS $rss0 kB before the clients"
 
-# Not tight: the distribution's libvncserver (Debian 12, 0.9.14) is
-# built without thread-local storage, so tight.c's static encoder state
-# is shared by every client's thread, and concurrent Tight clients
-# corrupt each other's rectangles (seen here: with 40 Tight clients a
-# client kept 331 to 998 wrong pixels in 4 runs of 5; one Tight client
-# among 39 raw ones, or 10 Tight clients, never did).  See
+# Not tight: with 40 Tight clients a client kept 331 to 998 wrong
+# pixels in 4 runs of 5 (one Tight client among 39 raw ones, or 10 Tight
+# clients, never did).  The cause is not found yet: an open finding in
 # docs/RELIABILITY.md.
 encodings=(zlib hextile zrle)
 t0=$(date +%s%N)
