@@ -33,6 +33,20 @@
  *    pages, so at most the first 128 MiB of VRAM are tracked.
  *  - Stock Xen has no trap: arm_trap says EOPNOTSUPP and the policy backs
  *    off by polling slowly instead.
+ *
+ * The trap (hypervisor-patch/): a hypervisor with
+ * XEN_DMOP_track_dirty_vram_trap stops tracking the VRAM after N clean
+ * calls (N = clean-scans, the policy's own count) and signals an event
+ * channel on the guest's next write.  Every get_dirty then uses that op,
+ * issued through our own privcmd fd (IOCTL_PRIVCMD_DM_OP; xentrap.h):
+ * Debian's libxendevicemodel has no wrapper for it.  The fd is restricted
+ * to the domain (IOCTL_PRIVCMD_RESTRICT) and checked like the library's
+ * handles; the libxenevtchn handle is opened before
+ * xentoolcore_restrict_all, which restricts it too.  Xen allocates the
+ * port in the guest, bound to dom0; we bind it when a reply first names
+ * it, and trust a "trapped" reply only once it is bound.  An old
+ * hypervisor answers the probe at open with EOPNOTSUPP: then can_trap is
+ * false and nothing else changes.
  */
 #include "config.h"
 
@@ -42,6 +56,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -49,10 +65,13 @@
 #include <unistd.h>
 
 #include <xendevicemodel.h>
+#include <xenevtchn.h>
 #include <xenforeignmemory.h>
 #include <xenstore.h>
 #include <xentoolcore.h>
 #include <xentoollog.h>
+#include <xen/xen.h>
+#include <xen/sys/privcmd.h>
 
 #include "backend.h"
 #include "conf.h"
@@ -60,6 +79,7 @@
 #include "log.h"
 #include "qmp.h"
 #include "xenmode.h"
+#include "xentrap.h"
 
 #define XEN_MAX_TRACKED		32768u	/* privcmd's 4096-octet buffer */
 #define XEN_MAX_VRAM		(1ull << 30)
@@ -67,6 +87,8 @@
 #define QMP_INPUT_TIMEOUT_MS	5000	/* the helper's: the worker never waits */
 #define INPUT_BATCH		64
 #define MODE_KEY		"data/lfbvnc/mode"
+#define PRIVCMD_PATH		"/dev/xen/privcmd"
+#define TRAP_REFUSALS		3	/* clean but not trapped: give up */
 
 struct backend_xen {
 	struct backend b;
@@ -95,6 +117,18 @@ struct backend_xen {
 	uint64_t unexpected_full;	/* all-ones answers we did not ask for */
 	int input_fd;			/* to the input helper, or -1 */
 	pid_t input_pid;
+	/* The trap (see the top). */
+	int privcmd;			/* our DM_OP fd, restricted, or -1 */
+	xenevtchn_handle *xce;
+	bool have_trap;			/* the hypervisor has the op */
+	uint32_t trap_n;		/* clean calls before Xen traps */
+	uint32_t xen_port;		/* Xen's port (in the guest), bound */
+	evtchn_port_t local_port;	/* ours, valid when xen_port != 0 */
+	bool trapped;			/* the last reply: trapped, and bound */
+	bool bind_failed;		/* then no trap is ever trusted */
+	unsigned trap_refusals;
+	unsigned long *pend;		/* bits read by arm_trap, not yet given */
+	bool have_pend;
 };
 
 static int
@@ -178,6 +212,80 @@ xen_get_mode(struct backend *b, struct backend_mode *m)
 	return 0;
 }
 
+static void
+unbind(struct backend_xen *x)
+{
+	if (x->xen_port != 0 && x->xce != NULL)
+		xenevtchn_unbind(x->xce, x->local_port);
+	x->xen_port = 0;
+	x->trapped = false;
+}
+
+/* XEN_DMOP_track_dirty_vram_trap through privcmd; -1 and errno. */
+static int
+trap_op(int fd, uint32_t domid, struct xentrap_op *op, void *bitmap,
+    size_t len)
+{
+	privcmd_dm_op_buf_t bufs[2] = {
+		{ .uptr = op, .size = sizeof(*op) },
+		{ .uptr = bitmap, .size = len },
+	};
+	privcmd_dm_op_t dm = { .dom = (domid_t)domid, .num = 2,
+	    .ubufs = bufs };
+
+	return ioctl(fd, IOCTL_PRIVCMD_DM_OP, &dm) < 0 ? -1 : 0;
+}
+
+/*
+ * One tracking call over nr pages from the BAR (0: stop): the trap op
+ * when the hypervisor has it, else the library's track_dirty_vram.  On
+ * success, binds Xen's port if it is new and notes whether Xen trapped.
+ */
+static int
+track(struct backend_xen *x, uint32_t nr)
+{
+	struct xentrap_op op;
+	uint32_t newport;
+	bool trapped;
+	xenevtchn_port_or_error_t lp;
+
+	if (!x->have_trap)
+		return xendevicemodel_track_dirty_vram(x->dmod,
+		    (domid_t)x->domid, nr ? x->bar >> 12 : 0, nr, x->xbitmap);
+	xentrap_encode(&op, nr ? x->bar >> 12 : 0, nr, nr ? x->trap_n : 0);
+	if (trap_op(x->privcmd, x->domid, &op, x->xbitmap,
+	    ((size_t)nr + 7) / 8) < 0) {
+		x->trapped = false;
+		if (xentrap_classify(errno) == XENTRAP_UNSUPPORTED) {
+			/* Cannot happen after the probe; be safe anyway. */
+			log_warnx("domain %u: the VRAM trap went away (%s): "
+			    "tracking without it", x->domid, strerror(errno));
+			x->have_trap = false;
+			x->b.can_trap = false;
+			return track(x, nr);
+		}
+		return -1;
+	}
+	newport = xentrap_reply(&op, x->xen_port, &trapped);
+	x->trapped = trapped;
+	if (newport != 0 && x->xce != NULL && !x->bind_failed) {
+		unbind(x);
+		lp = xenevtchn_bind_interdomain(x->xce, x->domid, newport);
+		if (lp < 0) {
+			/* No wake-up: never trust a trap; arm_trap gives up
+			   after TRAP_REFUSALS and the policy backs off. */
+			log_warnx("domain %u: cannot bind the VRAM trap's event "
+			    "channel %u: %s", x->domid, newport,
+			    strerror(errno));
+			x->bind_failed = true;
+		} else {
+			x->local_port = (evtchn_port_t)lp;
+			x->xen_port = newport;
+		}
+	}
+	return 0;
+}
+
 static int
 xen_get_dirty(struct backend *b, uint64_t *bitmap, size_t nwords, bool *all,
     bool *mode_changed, uint64_t *ndirty)
@@ -189,8 +297,7 @@ xen_get_dirty(struct backend *b, uint64_t *bitmap, size_t nwords, bool *all,
 
 	*mode_changed = false;
 	*all = false;
-	if (xendevicemodel_track_dirty_vram(x->dmod, (domid_t)x->domid,
-	    x->bar >> 12, x->nr, x->xbitmap) < 0) {
+	if (track(x, x->nr) < 0) {
 		switch (errno) {
 		case ENODATA:
 			/* Shadow paging's first answer: nothing tracked yet. */
@@ -218,6 +325,12 @@ xen_get_dirty(struct backend *b, uint64_t *bitmap, size_t nwords, bool *all,
 		}
 	}
 	x->tracking = true;
+	if (x->have_pend) {
+		/* What arm_trap read and cleared belongs to this scan. */
+		for (i = 0; i < xwords; i++)
+			x->xbitmap[i] |= x->pend[i];
+		x->have_pend = false;
+	}
 	for (i = 0; i < xwords && i < nwords; i++) {
 		bitmap[i] = (uint64_t)x->xbitmap[i];
 		if (i == xwords - 1 && x->nr % 64)
@@ -241,14 +354,58 @@ xen_get_dirty(struct backend *b, uint64_t *bitmap, size_t nwords, bool *all,
 	return 0;
 }
 
+/*
+ * The policy counted clean_scans clean scans, and so did Xen (the same
+ * N, the same calls): normally the last reply already said "trapped".
+ * If not (Xen's count was restarted, or a write came in between), ask
+ * once more; the bits that call reads are kept for the next get_dirty.
+ * A hypervisor that keeps answering clean but not trapped cannot trap
+ * here (PML, log-dirty mode; see the README): give up, so that the
+ * policy backs off by polling.
+ */
 static int
 xen_arm_trap(struct backend *b, uint32_t clean_scans, bool *armed)
 {
+	struct backend_xen *x = (struct backend_xen *)b;
+	size_t i, xwords = (x->nr + 63) / 64;
+	bool dirty = false;
+
 	*armed = false;
-	snprintf(b->why, sizeof(b->why), "this hypervisor has no VRAM trap");
-	return -EOPNOTSUPP;
+	if (!b->can_trap || !x->have_trap)
+		return xfail(x, -EOPNOTSUPP, "this hypervisor has no VRAM trap");
+	if (clean_scans != x->trap_n)
+		return xfail(x, -EOPNOTSUPP, "clean-scans changed to %u",
+		    clean_scans);
+	if (x->trapped) {
+		*armed = true;
+		x->trap_refusals = 0;
+		return 0;
+	}
+	if (track(x, x->nr) < 0) {
+		if (errno == ESRCH)
+			return xfail(x, -EPIPE, "domain %u is gone", x->domid);
+		return xfail(x, -EIO, "track_dirty_vram_trap: %s",
+		    strerror(errno));
+	}
+	for (i = 0; i < xwords; i++) {
+		if (x->xbitmap[i] != 0)
+			dirty = true;
+		x->pend[i] |= x->xbitmap[i];
+	}
+	x->have_pend = dirty;
+	if (x->trapped && !dirty) {
+		*armed = true;
+		x->trap_refusals = 0;
+		return 0;
+	}
+	if (!dirty && ++x->trap_refusals >= TRAP_REFUSALS)
+		return xfail(x, -EOPNOTSUPP, "Xen does not trap the VRAM of "
+		    "domain %u after %u clean scans (PML or log-dirty mode?)",
+		    x->domid, clean_scans);
+	return 0;
 }
 
+/* Xen disarms by itself on the next write, and on track_off. */
 static int
 xen_disarm_trap(struct backend *b)
 {
@@ -264,19 +421,23 @@ xen_track_off(struct backend *b)
 	if (!x->tracking)
 		return 0;
 	x->tracking = false;
+	x->have_pend = false;
 	/* dom0 Linux's privcmd answers EFAULT to a NULL buffer, even for
-	   nr = 0 (seen in tests/xen): pass our own. */
-	if (xendevicemodel_track_dirty_vram(x->dmod, (domid_t)x->domid, 0, 0,
-	    x->xbitmap) < 0 && errno == ESRCH)
+	   nr = 0 (seen in tests/xen): pass our own.  Xen frees its port. */
+	if (track(x, 0) < 0 && errno == ESRCH)
 		return xfail(x, -EPIPE, "domain %u is gone", x->domid);
+	unbind(x);
 	return 0;
 }
 
-/* No event source: no xenstore after the restriction (see the top). */
+/* The trap's event channel; no other source: no xenstore after the
+   restriction (see the top). */
 static int
 xen_event_fd(struct backend *b)
 {
-	return -1;
+	struct backend_xen *x = (struct backend_xen *)b;
+
+	return b->can_trap && x->xce != NULL ? xenevtchn_fd(x->xce) : -1;
 }
 
 static uint32_t
@@ -284,8 +445,20 @@ xen_take_events(struct backend *b)
 {
 	struct backend_xen *x = (struct backend_xen *)b;
 	uint32_t ev = x->pending;
+	xenevtchn_port_or_error_t p;
 
 	x->pending = 0;
+	if (x->xce == NULL)
+		return ev;
+	/* The fd is non-blocking: read what is there. */
+	while ((p = xenevtchn_pending(x->xce)) >= 0) {
+		xenevtchn_unmask(x->xce, (evtchn_port_t)p);
+		if (x->xen_port != 0 && (evtchn_port_t)p == x->local_port) {
+			/* Xen disarmed itself: the next call scans. */
+			x->trapped = false;
+			ev |= BACKEND_EV_WAKE;
+		}
+	}
 	return ev;
 }
 
@@ -411,8 +584,13 @@ xen_close(struct backend *b)
 	struct backend_xen *x = (struct backend_xen *)b;
 
 	if (x->dmod != NULL && x->tracking && x->xbitmap != NULL)
-		xendevicemodel_track_dirty_vram(x->dmod, (domid_t)x->domid, 0, 0,
-		    x->xbitmap);
+		track(x, 0);
+	unbind(x);
+	if (x->xce != NULL)
+		xenevtchn_close(x->xce);
+	if (x->privcmd >= 0)
+		close(x->privcmd);
+	free(x->pend);
 	if (x->map != NULL)
 		xenforeignmemory_unmap(x->fmem, x->map, x->map_pages);
 	if (x->dmod != NULL)
@@ -468,6 +646,74 @@ read_videoram(struct backend_xen *x, char *why, size_t whylen)
 	return 0;
 }
 
+/*
+ * Restrict our privcmd fd to the domain and check it, as for the
+ * library's handles, then ask Xen whether it has the trap: the op with
+ * nr = 0 (stop tracking, which is not on yet) answers 0 from a patched
+ * hypervisor and EOPNOTSUPP from any other.  Any failure leaves the
+ * backend without the trap, tracking as before.
+ */
+static void
+probe_trap(struct backend_xen *x, const char *name)
+{
+	struct xentrap_op op;
+	unsigned long dummy = 0;
+	domid_t dom = (domid_t)x->domid;
+
+	if (x->trap_n == 0) {
+		log_info("%s: clean-scans is 0: no VRAM trap", name);
+		goto none;
+	}
+	if (x->privcmd < 0 || x->xce == NULL) {
+		log_info("%s: no VRAM trap: cannot open %s: %s", name,
+		    x->privcmd < 0 ? PRIVCMD_PATH : "the event channel device",
+		    strerror(errno));
+		goto none;
+	}
+	if (ioctl(x->privcmd, IOCTL_PRIVCMD_RESTRICT, &dom) < 0) {
+		log_warnx("%s: no VRAM trap: cannot restrict %s to domain %u: "
+		    "%s", name, PRIVCMD_PATH, x->domid, strerror(errno));
+		goto none;
+	}
+	xentrap_encode(&op, 0, 0, 0);
+	if (trap_op(x->privcmd, 0, &op, &dummy, 0) == 0 || errno != EPERM) {
+		log_warnx("%s: no VRAM trap: %s is not restricted to domain %u "
+		    "(a call for domain 0 was not refused: %s)", name,
+		    PRIVCMD_PATH, x->domid, strerror(errno));
+		goto none;
+	}
+	if (fcntl(xenevtchn_fd(x->xce), F_SETFL, O_NONBLOCK) < 0) {
+		log_warnx("%s: no VRAM trap: event channel fd: %s", name,
+		    strerror(errno));
+		goto none;
+	}
+	xentrap_encode(&op, 0, 0, 0);
+	if (trap_op(x->privcmd, x->domid, &op, &dummy, 0) < 0) {
+		if (xentrap_classify(errno) == XENTRAP_UNSUPPORTED)
+			log_info("%s: the hypervisor has no VRAM trap (%s): "
+			    "backing off by polling", name, strerror(errno));
+		else
+			log_warnx("%s: no VRAM trap: the probe failed: %s",
+			    name, strerror(errno));
+		goto none;
+	}
+	x->have_trap = true;
+	x->b.can_trap = true;
+	log_info("%s: the hypervisor has the VRAM trap: Xen stops tracking "
+	    "after %u clean scans and wakes us on the next write", name,
+	    x->trap_n);
+	return;
+none:
+	if (x->xce != NULL) {
+		xenevtchn_close(x->xce);
+		x->xce = NULL;
+	}
+	if (x->privcmd >= 0) {
+		close(x->privcmd);
+		x->privcmd = -1;
+	}
+}
+
 int
 backend_xen_open(const struct conf_guest *g, struct backend **out,
     char *why, size_t whylen)
@@ -484,6 +730,8 @@ backend_xen_open(const struct conf_guest *g, struct backend **out,
 		return -ENOMEM;
 	x->b.ops = &xen_ops;
 	x->input_fd = -1;
+	x->privcmd = -1;
+	x->trap_n = g->policy.clean_scans;
 	x->b.kind = "xen";
 	snprintf(x->b.tracker, sizeof(x->b.tracker), "xen-dirty-vram");
 	x->b.can_track = true;
@@ -505,6 +753,10 @@ backend_xen_open(const struct conf_guest *g, struct backend **out,
 		rc = -ENODEV;
 		goto fail;
 	}
+	/* For the trap, if the hypervisor has it: opened while root, both
+	   restricted below.  Without them the trap is just not used. */
+	x->xce = xenevtchn_open(x->logger, 0);
+	x->privcmd = open(PRIVCMD_PATH, O_RDWR | O_CLOEXEC);
 	if ((rc = read_videoram(x, why, whylen)) < 0)
 		goto fail;
 	read_guest_mode(x);
@@ -541,6 +793,7 @@ backend_xen_open(const struct conf_guest *g, struct backend **out,
 		    "domain 0 was refused: %s)", g->name, g->domid,
 		    strerror(errno));
 	}
+	probe_trap(x, g->name);
 	if ((rc = input_helper_start(x, why, whylen)) < 0)
 		goto fail;
 	rc = qmp_query_vga_bar(x->qmp, QMP_TIMEOUT_MS, &x->bar, &bar_size,
@@ -585,7 +838,8 @@ backend_xen_open(const struct conf_guest *g, struct backend **out,
 	x->nr = x->map_pages > XEN_MAX_TRACKED ? XEN_MAX_TRACKED :
 	    (uint32_t)x->map_pages;
 	x->xbitmap = calloc((x->nr + 63) / 64, sizeof(unsigned long));
-	if (x->xbitmap == NULL) {
+	x->pend = calloc((x->nr + 63) / 64, sizeof(unsigned long));
+	if (x->xbitmap == NULL || x->pend == NULL) {
 		rc = -ENOMEM;
 		goto fail;
 	}

@@ -26,14 +26,21 @@ tests_xen_dom0_dirtyvram_check_LDFLAGS =
 tests_xen_dom0_dirtyvram_check_LDADD = $(XEN_LIBS)
 endif
 
+# The pure part of the backend's trap support (daemon/xentrap.h): the
+# op's layout, the fallback on an unpatched hypervisor.  No Xen needed.
+check_PROGRAMS += tests/xen/test-xentrap
+TESTS += tests/xen/test-xentrap
+tests_xen_test_xentrap_SOURCES = tests/xen/test-xentrap.c daemon/xentrap.h
+tests_xen_test_xentrap_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon
+
 # Registered in the plain build only: it boots a whole Xen under TCG
 # (1-5 minutes) to check the integration with real Xen, which the
 # sanitizer build would repeat at several times the cost; memory safety is
 # what the sanitizer build checks, with every other test.
 if !SANITIZERS
-TESTS += tests/xen/run-e2e.sh
+TESTS += tests/xen/run-e2e.sh tests/xen/run-e2e-trap.sh
 endif
-EXTRA_DIST += tests/xen/run-e2e.sh tests/xen/build-image.sh \
+EXTRA_DIST += tests/xen/run-e2e.sh tests/xen/run-e2e-trap.sh tests/xen/build-image.sh \
 	tests/xen/install-build.sh tests/xen/README.md \
 	tests/xen/dom0/xentest-init tests/xen/dom0/xentest.sh \
 	tests/xen/dom0/dirtyvram-check.c
@@ -41,4 +48,10 @@ CLEANFILES += tests/xen/e2e/console.log tests/xen/e2e/qemu.log \
 	tests/xen/e2e/make.log tests/xen/e2e/params tests/xen/e2e/payload.img \
 	tests/xen/e2e/rpc.in tests/xen/e2e/rpc.out tests/xen/e2e/*.raw \
 	tests/xen/e2e/*.txt tests/xen/e2e/*.png tests/xen/e2e/lfbvncd.log \
-	tests/xen/e2e/vnc.passwd tests/xen/e2e/wrong.passwd
+	tests/xen/e2e/vnc.passwd tests/xen/e2e/wrong.passwd \
+	tests/xen/e2e-trap/console.log tests/xen/e2e-trap/qemu.log \
+	tests/xen/e2e-trap/make.log tests/xen/e2e-trap/params \
+	tests/xen/e2e-trap/payload.img tests/xen/e2e-trap/rpc.in \
+	tests/xen/e2e-trap/rpc.out tests/xen/e2e-trap/*.txt \
+	tests/xen/e2e-trap/lfbvncd.log tests/xen/e2e-trap/vnc.passwd \
+	tests/xen/e2e-trap/wrong.passwd

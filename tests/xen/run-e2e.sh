@@ -8,6 +8,13 @@
 #   tests/xen/run-e2e.sh            the test (the suite runs it this way)
 #   tests/xen/run-e2e.sh --shell    boot the same system with a root shell
 #                                   in dom0 on this terminal (xentest=shell)
+#   tests/xen/run-e2e.sh --patched [--shell]
+#                                   the trap run (run-e2e-trap.sh): boot the
+#                                   hypervisor of hypervisor-patch/ (built
+#                                   by its build.sh, cached) instead of
+#                                   Debian's, with a second guest under
+#                                   shadow paging, and check the VRAM trap
+#                                   on both (host_phase_patched)
 #
 # Environment: top_builddir (set by `make check'; default: the current
 # directory), LFBVNC_XEN_CACHE (build-image.sh),
@@ -25,6 +32,8 @@ W=$build/tests/xen/e2e
 timeout_s=${LFBVNC_XEN_TIMEOUT:-900}
 deadline=$((SECONDS + timeout_s))
 mode="test"
+variant=stock
+[ "${1-}" = --patched ] && { variant=patched; shift; }
 [ "${1-}" = --shell ] && mode=shell
 
 skip() { echo "SKIP: $*"; exit 77; }
@@ -41,6 +50,16 @@ if ! img=$("$here/build-image.sh" --cached 2>/dev/null); then
 		skip "debootstrap is not installed and no dom0 image is cached"
 	[ "$(id -u)" -eq 0 ] ||
 		skip "building the dom0 image needs root (debootstrap); none is cached"
+fi
+# The patched hypervisor: from hypervisor-patch/build.sh's cache, built
+# now if need be (hypervisor-patch/test-build.sh, which runs first in the
+# suite, reports a failed build; here that is a skip).
+xen_dir=
+if [ $variant = patched ]; then
+	xen_dir=$("$here/../../hypervisor-patch/build.sh" 2> >(sed 's/^/  /' >&2) | tail -n 1)
+	[ -n "$xen_dir" ] && [ -f "$xen_dir/stamp" ] ||
+		skip "no patched hypervisor (hypervisor-patch/build.sh could not build it; see hypervisor-patch/test-build.sh)"
+	W=$build/tests/xen/e2e-trap
 fi
 
 mkdir -p "$W"
@@ -69,6 +88,7 @@ XENTEST_MODE=$xmode
 XENTEST_WORKLOAD=0
 XENTEST_HOST_PHASE=1
 XENTEST_VNC_PASSWORD=$vnc_password
+XENTEST_TRAP=$([ $variant = patched ] && echo 1 || echo 0)
 EOF
 stamp "payload: make install + mkfs"
 "$here/install-build.sh" "$build" "$W/payload.img" "$img" "$W/params" 2> >(sed 's/^/  /' >&2) ||
@@ -104,18 +124,20 @@ qemu_cmd() {
 		-accel tcg,thread=multi,tb-size=512 -machine q35 \
 		-cpu EPYC,+svm,+npt,-smap,-monitor,-avx,-avx2,-fma,-f16c,-xsave,-xsaveopt,-xsavec,-xgetbv1 -m 3072 -smp 2 \
 		-display none -vga none -no-reboot \
-		-kernel "$img/xen" -append "$xen_args" \
+		-kernel "${xen_dir:-$img}/xen" -append "$xen_args" \
 		-initrd "$img/vmlinuz $dom0_args,$img/initrd.img" \
 		-drive "file=$img/rootfs.img,if=virtio,format=raw,snapshot=on,cache=unsafe" \
 		-drive "file=$W/payload.img,if=virtio,format=raw,cache=unsafe" \
-		-netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$vnc_port-10.0.2.15:5900,hostfwd=tcp:127.0.0.1:$web_port-10.0.2.15:5800" \
+		-netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$vnc_port-10.0.2.15:5900,hostfwd=tcp:127.0.0.1:$web_port-10.0.2.15:5800${vnc_port2:+,hostfwd=tcp:127.0.0.1:$vnc_port2-10.0.2.15:5901}" \
 		-device virtio-net-pci,netdev=n0 \
 		-chardev "pipe,id=rpc,path=$W/rpc" -device virtio-serial-pci \
 		-device virtserialport,chardev=rpc,name=xentest.rpc)
 }
 
+vnc_port2=
 if [ $mode = shell ]; then
 	vnc_port=$(free_port) web_port=$(free_port)
+	[ $variant = patched ] && vnc_port2=$(free_port)
 	echo "dom0 VNC port 5900 -> 127.0.0.1:$vnc_port, web 5800 -> 127.0.0.1:$web_port; Ctrl-a x quits"
 	qemu_cmd
 	exec "${qemu[@]}" -nographic
@@ -139,7 +161,7 @@ dom0_run() {
 	local l
 	rpc_id=$((rpc_id + 1))
 	echo "RUN $rpc_id $*" >&5
-	while IFS= read -r -t 150 l <&6; do
+	while IFS= read -r -t 320 l <&6; do
 		l=${l%$'\r'}
 		case $l in
 		"OUT $rpc_id "*) echo "${l#OUT $rpc_id }" ;;
@@ -250,6 +272,37 @@ compare() {
 	out=$(probe --compare "$ref" --timeout 20 "$@" --json --screenshot "$W/$name-fresh.png" 2>&1)
 	stamp "host: a new client: exit $?, $(grep -o '"differing":[0-9]*,"diffs":.\{0,300\}' <<<"$out")"
 }
+# cpu_share ST1 ST2: the worker's CPU time between two statuses
+cpu_share() {
+	local c dt
+	c=$(delta cpu_usec "$1" "$2")
+	dt=$(delta uptime_ms "$1" "$2")
+	case $c$dt in *none*) echo unknown; return ;; esac
+	awk -v c="$c" -v t="$dt" 'BEGIN { printf "%.3f%% (%.1f ms CPU in %.1f s)", (t > 0 ? c / 10 / t : 0), c / 1000, t / 1000 }'
+}
+# gstatus NAME: guest NAME's part of the status
+gstatus() {
+	local st
+	st=$(dom0_run lfbvncctl --json status) || return 1
+	st=${st#*\"name\":\"$1\"}
+	echo "${st%%\},\{\"name\":*}"
+}
+# wait_gstatus SECONDS NAME PATTERN...: wait_status for guest NAME
+wait_gstatus() {
+	local end=$((SECONDS + $1)) g=$2 st p ok
+	shift 2
+	while :; do
+		st=$(gstatus "$g")
+		ok=1
+		for p in "$@"; do grep -q -- "$p" <<<"$st" || ok=0; done
+		if [ $ok = 1 ] || [ $SECONDS -ge $end ]; then
+			echo "$st"
+			[ $ok = 1 ]
+			return
+		fi
+		sleep 0.5
+	done
+}
 web_get() {	# the status line and Location of GET / on 127.0.0.1:PORT
 	local l
 	exec 7<>"/dev/tcp/127.0.0.1/$1" || return 1
@@ -261,7 +314,7 @@ web_get() {	# the status line and Location of GET / on 127.0.0.1:PORT
 	exec 7<&-
 }
 
-host_phase() {
+host_phase_stock() {
 	local out st st1 st2 rc rc1 rc2 pid domid luid ptr px py pb pointer=() idle
 	local dom0_passwd=/etc/lfbvnc/xentest.passwd
 	local d dt iv max lp t0 t1 lats=() first
@@ -368,6 +421,8 @@ host_phase() {
 		"$d" -ge 1 -a "$d" -le "$max" -a "$dt" -ge 20000)" \
 		"(dirty_requests +$d in $dt ms, at most $max allowed at $iv ms; state $(jstr state "$st2"), clients $(jnum clients "$st2"))"
 	figure "hypercalls/s, idle guest, 1 client (backoff, interval $iv ms)" "$(rate "$d" "$dt")"
+	figure "wake-ups/s, idle guest, 1 client (backoff)" "$(rate "$(delta wakeups "$st1" "$st2")" "$dt")"
+	figure "worker CPU, idle guest, 1 client (backoff)" "$(cpu_share "$st1" "$st2")"
 	kill "$lp" 2>/dev/null
 	wait "$lp" 2>/dev/null
 
@@ -380,6 +435,19 @@ host_phase() {
 	check latency "$(t test ${#lats[@]} -eq 5)" "(${#lats[@]} of 5 switches seen by the client)"
 	if [ ${#lats[@]} -gt 0 ]; then
 		figure "workload switch -> client sees it, backed off (dom0, loopback)" \
+			"$(printf '%s\n' "${lats[@]}" | sort -n | awk '{ v[NR] = $1; s += $1 } END { printf "min %d, median %d, max %d, mean %d ms over %d", v[1], v[int((NR + 1) / 2)], v[NR], s / NR, NR }')"
+	fi
+	wait_status 30 '"clients":0' >/dev/null
+
+	# 7b. the same key presses as the trap run's no-lost-update check
+	# (xentest_keycycles), picked up here by the backed-off polling: the
+	# "before" of that run's key figure
+	out=$(dom0_run xentest_keycycles 12 xentest 5900 "$domid" \$XENTEST_TTY \$XENTEST_SERIAL_LOG backoff)
+	printf '%s\n' "$out" | sed 's/^/    /'
+	lats=($(sed -n 's/^keycycle [0-9]* rc 0 \([0-9]*\) backoff-before yes$/\1/p' <<<"$out"))
+	check keys-backoff "$(t test ${#lats[@]} -eq 12)" "(${#lats[@]} of 12 key presses made while backed off reached the client exactly)"
+	if [ ${#lats[@]} -gt 0 ]; then
+		figure "key (QMP) -> exact key slot at a connected client, from backoff" \
 			"$(printf '%s\n' "${lats[@]}" | sort -n | awk '{ v[NR] = $1; s += $1 } END { printf "min %d, median %d, max %d, mean %d ms over %d", v[1], v[int((NR + 1) / 2)], v[NR], s / NR, NR }')"
 	fi
 	wait_status 30 '"clients":0' >/dev/null
@@ -447,11 +515,113 @@ host_phase() {
 	[ $nfail = 0 ]
 }
 
+# The trap run (--patched): hypervisor-patch/'s hypervisor, the HAP guest
+# (xentest, port 5900) and the shadow-paging guest (xentest-shadow, hap =
+# 0, port 5901).  For each: lfbvncd found the trap; with one idle client
+# it is trapped after clean-scans clean scans; then for 20 s it makes no
+# hypercall and has no wake-up; a workload switch reaches the client
+# (latency, as in the stock run's figure); no update is lost across 12
+# trap/wake cycles (xentest_keycycles in dom0/xentest.sh).
+host_phase_patched() {
+	local out st st1 st2 d dt w lp g gmode port hport tty log domid n lats
+	local pids=() gi
+	exec 5>"$W/rpc.in" 6<"$W/rpc.out"
+	: >"$W/figures.txt"
+	out=$(dom0_run xl list)
+	printf '%s\n' "$out" | sed 's/^/    /'
+	check guests-running "$(t grep -q '^xentest-shadow ' <<<"$out")" "(xl list in dom0: xentest and xentest-shadow)"
+	out=$(dom0_run "xl info | grep -E '^(virt_caps|xen_version|xen_extra)'" | tr -s ' \r' ' ' | tr '\n' ';')
+	check hypervisor-patched "$(t grep -q 'shadow' <<<"$out")" "($out)"
+	dom0_run cat /var/log/lfbvncd.log >"$W/lfbvncd.log"
+	for gi in "xentest hap 5900 $vnc_port" "xentest-shadow shadow 5901 $vnc_port2"; do
+		read -r g gmode port hport <<<"$gi"
+		if [ "$g" = xentest ]; then
+			tty=\$XENTEST_TTY log=\$XENTEST_SERIAL_LOG
+		else
+			tty=\$XENTEST_TTY2 log=\$XENTEST_SERIAL_LOG2
+		fi
+		domid=$(dom0_run xl domid "$g" | tr -d '\r')
+		stamp "host: ---- $g (domain $domid, $gmode paging, port $port)"
+		st=$(wait_gstatus 60 "$g" '"provider_up":true')
+		pids+=("$(jnum pid "$st")")
+		out=$(grep -a "$g: the hypervisor has the VRAM trap" "$W/lfbvncd.log" | tail -n 1)
+		check "trap-found-$gmode" "$(t test -n "$out" -a "$(jstr backend "$st")" = xen)" "(log: ${out#*: })"
+
+		# 1. one idle client: armed after clean-scans clean scans
+		"$build/clients/lfbvnc-probe" --password-file "$W/vnc.passwd" --duration 900 --timeout 60 \
+			"127.0.0.1::$hport" >"$W/trap-probe-$gmode.txt" 2>&1 &
+		lp=$!
+		st1=$(wait_gstatus 60 "$g" '"clients":1' '"state":"trapped"')
+		check "trap-armed-$gmode" "$(t test "$(jstr state "$st1")" = trapped -a "$(jnum traps_armed "$st1")" -ge 1)" \
+			"(state $(jstr state "$st1"), traps_armed $(jnum traps_armed "$st1"), scans $(jnum scans "$st1"), dirty_requests $(jnum dirty_requests "$st1"): the first, full scan and clean-scans clean ones)"
+
+		# 2. idle and trapped: no hypercall, no wake-up
+		sleep 20
+		st2=$(gstatus "$g")
+		d=$(delta dirty_requests "$st1" "$st2")
+		w=$(delta wakeups "$st1" "$st2")
+		dt=$(delta uptime_ms "$st1" "$st2")
+		check "trap-idle-zero-$gmode" "$(t test "$d" = 0 -a "$w" = 0 -a "$(jstr state "$st2")" = trapped -a "$dt" -ge 15000)" \
+			"(dirty_requests +$d, wakeups +$w, scans +$(delta scans "$st1" "$st2") in $dt ms; state $(jstr state "$st2"))"
+		figure "$gmode: hypercalls/s, idle guest, 1 client (trapped)" "$(rate "$d" "$dt")"
+		figure "$gmode: wake-ups/s, idle guest, 1 client (trapped)" "$(rate "$w" "$dt")"
+		figure "$gmode: worker CPU, idle guest, 1 client (trapped)" "$(cpu_share "$st1" "$st2")"
+		kill "$lp" 2>/dev/null
+		wait "$lp" 2>/dev/null
+		wait_gstatus 30 "$g" '"clients":0' >/dev/null
+
+		# 3. a guest write wakes it: the workload switch, as in the stock
+		# run's latency figure, but from the trapped state
+		st1=$(gstatus "$g")
+		out=$(dom0_run xentest_latency 5 "$g" "$port" "$tty" "$log" trapped)
+		printf '%s\n' "$out" | sed 's/^/    /'
+		st2=$(gstatus "$g")
+		lats=($(sed -n 's/^latency [0-9]* rc 0 \([0-9]*\) before: "state":"trapped"$/\1/p' <<<"$out"))
+		check "trap-wake-$gmode" "$(t test ${#lats[@]} -eq 5 -a "$(delta traps_fired "$st1" "$st2")" -ge 5)" \
+			"(${#lats[@]} of 5 switches from the trapped state seen by the client; traps_fired +$(delta traps_fired "$st1" "$st2"))"
+		if [ ${#lats[@]} -gt 0 ]; then
+			figure "$gmode: workload switch -> client sees it, trapped (dom0, loopback)" \
+				"$(printf '%s\n' "${lats[@]}" | sort -n | awk '{ v[NR] = $1; s += $1 } END { printf "min %d, median %d, max %d, mean %d ms over %d", v[1], v[int((NR + 1) / 2)], v[NR], s / NR, NR }')"
+		fi
+		wait_gstatus 30 "$g" '"clients":0' >/dev/null
+
+		# 4. no update lost across trap/wake cycles
+		st1=$(gstatus "$g")
+		out=$(dom0_run xentest_keycycles 12 "$g" "$port" "$domid" "$tty" "$log")
+		printf '%s\n' "$out" | sed 's/^/    /'
+		st2=$(gstatus "$g")
+		n=$(grep -c '^keycycle [0-9]* rc 0 .* trapped-before yes$' <<<"$out")
+		check "no-lost-update-$gmode" "$(t test "$n" -eq 12 -a "$(delta traps_fired "$st1" "$st2")" -ge 12)" \
+			"($n of 12 key presses made from the trapped state reached the client exactly; traps_fired +$(delta traps_fired "$st1" "$st2"), traps_armed +$(delta traps_armed "$st1" "$st2"))"
+		lats=($(sed -n 's/^keycycle [0-9]* rc 0 \([0-9]*\) trapped-before yes$/\1/p' <<<"$out"))
+		if [ ${#lats[@]} -gt 0 ]; then
+			figure "$gmode: key (QMP) -> exact key slot at a connected client, from trapped" \
+				"$(printf '%s\n' "${lats[@]}" | sort -n | awk '{ v[NR] = $1; s += $1 } END { printf "min %d, median %d, max %d, mean %d ms over %d", v[1], v[int((NR + 1) / 2)], v[NR], s / NR, NR }')"
+		fi
+		wait_gstatus 30 "$g" '"clients":0' >/dev/null
+		st=$(gstatus "$g")
+		check "no-errors-$gmode" "$(t test -z "$(jstr last_error "$st")" -a "$(jnum restarts "$st")" = 0 -a "$(jnum pid "$st")" = "${pids[-1]}")" \
+			"(last_error \"$(jstr last_error "$st")\", restarts $(jnum restarts "$st"); scans $(jnum scans "$st"), dirty_requests $(jnum dirty_requests "$st"), traps_armed $(jnum traps_armed "$st"), traps_fired $(jnum traps_fired "$st"))"
+	done
+
+	dom0_run cat /var/log/lfbvncd.log >"$W/lfbvncd.log"
+	if [ $nfail -gt 0 ]; then
+		echo "---- the lfbvncd log ($W/lfbvncd.log), last 60 lines"
+		tail -n 60 "$W/lfbvncd.log"
+	fi
+	if [ $nfail = 0 ]; then echo "FINISH PASS" >&5; else echo "FINISH FAIL" >&5; fi
+	IFS= read -r -t 30 out <&6
+	exec 5>&- 6<&-
+	stamp "host: $nfail failed checks; figures in $W/figures.txt, daemon log in $W/lfbvncd.log"
+	[ $nfail = 0 ]
+}
+
 qpid=
 cleanup() { [ -n "$qpid" ] && kill "$qpid" 2>/dev/null; }
 trap cleanup EXIT
 for _ in 1 2 3; do
 	vnc_port=$(free_port) web_port=$(free_port)
+	[ $variant = patched ] && vnc_port2=$(free_port)
 	: >"$W/console.log"
 	remaining=$((deadline - SECONDS))
 	[ $remaining -gt 60 ] || { echo "FAIL: no time left to boot"; exit 1; }
@@ -473,7 +643,7 @@ while kill -0 $qpid 2>/dev/null; do
 	sleep 2
 	show_new
 	if [ $host_ok = none ] && grep -q '^XENTEST .* HOST-PHASE BEGIN' "$W/console.log"; then
-		if host_phase; then host_ok=yes; else host_ok=no; fi
+		if host_phase_$variant; then host_ok=yes; else host_ok=no; fi
 		stamp "host phase: $host_ok"
 	fi
 done

@@ -35,6 +35,9 @@
 #   XENTEST_READY_TIMEOUT  seconds to wait for the guest (default 600)
 #   XENTEST_VNC_PASSWORD   lfbvncd's VNC password for the guest; without one
 #                          lfbvncd listens on 127.0.0.1 only (its default)
+#   XENTEST_TRAP       1: the hypervisor is hypervisor-patch/'s (the VRAM
+#                      trap) with shadow paging: a second guest,
+#                      xentest-shadow (hap = 0, port 5901), is served too
 export PATH=/xentest/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 XENTEST_MODE=1024x768x32
@@ -43,6 +46,7 @@ XENTEST_HOST_PHASE=0
 XENTEST_READY_TIMEOUT=600
 XENTEST_HOST_TIMEOUT=600
 XENTEST_VNC_PASSWORD=
+XENTEST_TRAP=0
 [ -r /xentest/params ] && . /xentest/params
 
 LOGDIR=/var/log/xentest
@@ -84,6 +88,9 @@ caps=$(echo "$info" | sed -n 's/^virt_caps *: *//p')
 say "virt_caps: $caps; $(echo "$info" | grep -E '^xen_version')"
 case " $caps " in *" hvm "*) ;; *) fail "no HVM support (virt_caps: $caps)" ;; esac
 case " $caps " in *" hap "*) ;; *) fail "no HAP (Debian's Xen has no shadow paging)" ;; esac
+if [ "$XENTEST_TRAP" = 1 ]; then
+	case " $caps " in *" shadow "*) ;; *) fail "no shadow paging in this hypervisor (virt_caps: $caps)" ;; esac
+fi
 
 # ------------------------------------------------------------ 2. the guest
 W=${XENTEST_MODE%%x*}
@@ -140,6 +147,26 @@ cat "$tty" >"$LOGDIR/guest-serial.log" 2>/dev/null &
 catpid=$!
 say "guest: domid $domid, COM1 on $tty"
 
+# The shadow-paging guest of the trap run: the same program, hap = 0, its
+# own port; created now so that it boots while the first one does.
+GUEST2=xentest-shadow
+if [ "$XENTEST_TRAP" = 1 ]; then
+	cp /var/lib/xentest/guest.img /var/lib/xentest/guest2.img
+	sed -e "s/^name = .*/name = \"$GUEST2\"/" -e 's/^hap = 1/hap = 0/' \
+	    -e 's/^lfbvnc_port = 5900/lfbvnc_port = 5901/' \
+	    -e 's/^lfbvnc_web = 1/lfbvnc_web = 0/' -e '/^lfbvnc_web_port/d' \
+	    -e 's|guest.img|guest2.img|' /etc/xen/$GUEST.cfg >/etc/xen/$GUEST2.cfg
+	say "==== xl create /etc/xen/$GUEST2.cfg (hap = 0)"
+	out=$(xl create /etc/xen/$GUEST2.cfg 2>&1) || fail "xl create $GUEST2: $out"
+	domid2=$(xl domid $GUEST2) || fail "no domid for $GUEST2"
+	tty2=$(xenstore-read /local/domain/$domid2/serial/0/tty 2>/dev/null)
+	[ -c "$tty2" ] || fail "no serial pty for domain $domid2"
+	stty -F "$tty2" raw -echo
+	cat "$tty2" >"$LOGDIR/guest2-serial.log" 2>/dev/null &
+	catpid2=$!
+	say "guest 2: domid $domid2 (hap = 0), COM1 on $tty2"
+fi
+
 # ------------------------------------------------------------ 3. ready?
 t0=$SECONDS
 next=30
@@ -158,6 +185,15 @@ until grep -q 'LFBGUEST ready' "$LOGDIR/guest-serial.log"; do
 	sleep 2
 done
 say "guest ready after $((SECONDS - t0)) s: $(grep 'LFBGUEST ready' "$LOGDIR/guest-serial.log" | tail -n 1 | tr -d '\r')"
+if [ "$XENTEST_TRAP" = 1 ]; then
+	until grep -q 'LFBGUEST ready' "$LOGDIR/guest2-serial.log"; do
+		xl list $GUEST2 >/dev/null 2>&1 || fail "$GUEST2 is gone"
+		[ $((SECONDS - t0)) -lt "$XENTEST_READY_TIMEOUT" ] ||
+			fail "$GUEST2 was not ready in $XENTEST_READY_TIMEOUT s"
+		sleep 2
+	done
+	say "guest 2 ready after $((SECONDS - t0)) s"
+fi
 bar=$(timeout 120 dirtyvram-check bar $domid) || fail "no VGA BAR from QMP"
 say "VGA BAR 0 (QMP): $bar"
 
@@ -229,44 +265,117 @@ until st=$(lfbvncctl --json status 2>/dev/null) &&
 	sleep 1
 done
 say "LFBVNCD serving $GUEST after $((SECONDS - t0)) s"
+if [ "$XENTEST_TRAP" = 1 ]; then
+	until st=$(lfbvncctl --json status 2>/dev/null) &&
+		st=${st#*\"name\":\"$GUEST2\"} &&
+		grep -q '"provider_up":true' <<<"$st" &&
+		grep -q "\"width\":$W," <<<"$st"; do
+		[ $((SECONDS - t0)) -lt 90 ] ||
+			fail "lfbvncd did not serve $GUEST2 in 90 s: $(lfbvncctl status 2>&1 | tr '\n' ' ')"
+		sleep 1
+	done
+	say "LFBVNCD serving $GUEST2 after $((SECONDS - t0)) s"
+fi
 lfbvncctl status 2>&1 | sed 's/^/XENTEST | /'
 sed 's/^/XENTEST | /' "$DAEMON_LOG"
 # for the host's commands
 export XENTEST_TTY=$tty XENTEST_SERIAL_LOG=$LOGDIR/guest-serial.log DAEMON_LOG PASSWORD_FILE
+export XENTEST_TTY2=${tty2-} XENTEST_SERIAL_LOG2=$LOGDIR/guest2-serial.log XENTEST_MODE
 
-# xentest_latency N (run by the host): N times, with the idle guest and one
-# client (a probe on 127.0.0.1) that lfbvncd serves backed off, switch the
-# guest to the blink workload and time until the probe sees the block's
-# first colour.  Prints "latency I rc RC MS ..." lines.  All in dom0:
-# neither the host's RPC channel nor QEMU's port forward is in the figure.
+# xentest_latency N [GUEST PORT TTY SERIAL_LOG STATE] (run by the host): N
+# times, with the idle guest and one client (a probe on 127.0.0.1) that
+# lfbvncd serves in STATE (backoff; trapped with the patched hypervisor),
+# switch the guest to the blink workload and time until the probe sees the
+# block's first colour.  Prints "latency I rc RC MS ..." lines.  All in
+# dom0: neither the host's RPC channel nor QEMU's port forward is in the
+# figure.  Defaults: the first guest, backoff.
 xentest_latency() {
-	local i n pid rc t0 t1 st
+	local i n pid rc t0 t1 st g=${2:-xentest} port=${3:-5900}
+	local tty=${4:-$XENTEST_TTY} log=${5:-$XENTEST_SERIAL_LOG} want=${6:-backoff}
 	for i in $(seq "$1"); do
-		n=$(grep -ac 'LFBGUEST workload 0' "$XENTEST_SERIAL_LOG")
-		printf '!0' >"$XENTEST_TTY"
+		n=$(grep -ac 'LFBGUEST workload 0' "$log")
+		printf '!0' >"$tty"
 		for _ in $(seq 100); do
-			[ "$(grep -ac 'LFBGUEST workload 0' "$XENTEST_SERIAL_LOG")" -gt "$n" ] && break
+			[ "$(grep -ac 'LFBGUEST workload 0' "$log")" -gt "$n" ] && break
 			sleep 0.1
 		done
 		lfbvnc-probe --password-file "$PASSWORD_FILE" --timeout 60 \
-			--wait-pixel "$((32 + 8)),$((32 + 8))=ffd700" 127.0.0.1::5900 >/dev/null 2>&1 &
+			--wait-pixel "$((32 + 8)),$((32 + 8))=ffd700" 127.0.0.1::$port >/dev/null 2>&1 &
 		pid=$!
 		for _ in $(seq 300); do
 			st=$(lfbvncctl --json status 2>/dev/null)
-			grep -q '"clients":1,' <<<"$st" && grep -q '"state":"backoff"' <<<"$st" && break
+			st=${st#*\"name\":\"$g\"}
+			st=${st%%\},\{\"name\":*}
+			grep -q '"clients":1,' <<<"$st" && grep -q "\"state\":\"$want\"" <<<"$st" && break
 			sleep 0.1
 		done
 		t0=$(date +%s%N)
-		printf '!1' >"$XENTEST_TTY"
+		printf '!1' >"$tty"
 		wait "$pid"
 		rc=$?
 		t1=$(date +%s%N)
 		echo "latency $i rc $rc $(((t1 - t0) / 1000000)) before: $(grep -o '"state":"[a-z-]*"' <<<"$st")"
 		sleep 1
 	done
-	printf '!0' >"$XENTEST_TTY"
+	printf '!0' >"$tty"
 }
 export -f xentest_latency
+
+# xentest_keycycles N GUEST PORT DOMID TTY SERIAL_LOG [STATE] (run by the
+# host): no update lost across N trap/wake cycles (STATE trapped, the
+# default), or, in the stock run (STATE backoff), the same key presses
+# picked up by the backed-off polling, for the same figure.  A watcher client
+# stays connected all along, so every later client is served from the
+# daemon's shadow, without a scan of its own.  Each cycle: a probe
+# connects and waits for the key slots to be exactly what the guest
+# should have drawn; once lfbvncd is trapped again, one key press goes to
+# the guest through QMP (not through lfbvncd), the guest fills the next
+# slot, and only the trap's wake-up can bring that to the probe.  Prints
+# "keycycle I rc RC MS trapped-before yes|no" lines, MS from the key to
+# the probe's exact frame.
+xentest_keycycles() {
+	local n=$1 g=$2 port=$3 dom=$4 tty=$5 log=$6 want=${7:-trapped} i k st pid rc t0 t1 was
+	local W=${XENTEST_MODE%%x*} H=${XENTEST_MODE#*x} keys=() names=(a s d f g h j k l q w e r t y u)
+	local codes=(0x1e 0x1f 0x20 0x21 0x22 0x23 0x24 0x25 0x26 0x10 0x11 0x12 0x13 0x14 0x15 0x16)
+	H=${H%%x*}
+	k=$(grep -ac 'LFBGUEST workload 0' "$log")
+	printf '!0' >"$tty"	# empties the key slots
+	for _ in $(seq 100); do
+		[ "$(grep -ac 'LFBGUEST workload 0' "$log")" -gt "$k" ] && break
+		sleep 0.1
+	done
+	lfbvnc-probe --password-file "$PASSWORD_FILE" --timeout 60 --duration 600 \
+		127.0.0.1::$port >/dev/null 2>&1 &
+	local watcher=$!
+	for i in $(seq 0 $((n - 1))); do
+		keys+=(--key "${codes[i % 16]}")
+		xen-frame /tmp/keys.raw "${W}x${H}" "${keys[@]}" || { kill $watcher; return 1; }
+		lfbvnc-probe --password-file "$PASSWORD_FILE" --timeout 30 \
+			--compare /tmp/keys.raw@${W}x${H} --region "0,320,$W,28" \
+			127.0.0.1::$port >/tmp/keycycle.out 2>&1 &
+		pid=$!
+		was=no
+		for _ in $(seq 300); do
+			st=$(lfbvncctl --json status 2>/dev/null)
+			st=${st#*\"name\":\"$g\"}
+			st=${st%%\},\{\"name\":*}
+			grep -q '"clients":2,' <<<"$st" && grep -q "\"state\":\"$want\"" <<<"$st" && { was=yes; break; }
+			sleep 0.1
+		done
+		t0=$(date +%s%N)
+		dirtyvram-check qmp "$dom" "{\"execute\":\"send-key\",\"arguments\":{\"keys\":[{\"type\":\"qcode\",\"data\":\"${names[i % 16]}\"}]}}" >/dev/null 2>&1
+		wait "$pid"
+		rc=$?
+		t1=$(date +%s%N)
+		echo "keycycle $i rc $rc $(((t1 - t0) / 1000000)) $want-before $was"
+		[ $i -eq 15 ] && break	# 16 slots
+	done
+	kill $watcher 2>/dev/null
+	wait $watcher 2>/dev/null
+	printf '!0' >"$tty"
+	return 0
+}
+export -f xentest_keycycles
 
 # ------------------------------------------------------------ 6. the host
 # A line protocol on the virtio-serial port named xentest.rpc:
@@ -292,7 +401,7 @@ rpc_serve() {
 			id=${line%% *}
 			cmd=${line#* }
 			say "host runs [$id]: $cmd"
-			timeout 120 bash -c "$cmd" </dev/null >"$LOGDIR/rpc.out" 2>&1
+			timeout 300 bash -c "$cmd" </dev/null >"$LOGDIR/rpc.out" 2>&1
 			rc=$?
 			sed "s/^/OUT $id /" "$LOGDIR/rpc.out" >&5
 			echo "END $id $rc" >&5
@@ -331,7 +440,8 @@ if pgrep -x lfbvncd >/dev/null; then
 	say "lfbvncd processes left: $(pgrep -a -x lfbvncd | tr '\n' ' ')"
 fi
 xl destroy $GUEST
-kill $catpid $syslogpid 2>/dev/null
+[ "$XENTEST_TRAP" = 1 ] && xl destroy $GUEST2
+kill $catpid ${catpid2-} $syslogpid 2>/dev/null
 [ $check_rc -eq 0 ] || fail "dirtyvram-check failed (rc $check_rc)"
 [ $host_rc -eq 0 ] || fail "the host phase failed"
 [ $stop_rc -eq 0 ] || fail "lfbvncd did not stop"
