@@ -6,7 +6,8 @@
  * with xenforeignmemory, and tracked with xendevicemodel_track_dirty_vram
  * over exactly the BAR range.  Xen does not know the display mode: it
  * comes from the configuration (lfbvnc_mode) or from the guest-writable
- * xenstore key data/lfbvnc/mode, read when the worker attaches.
+ * xenstore key data/lfbvnc/mode, read when the worker attaches and passed
+ * on by the master's watch when the guest writes it again (mode_hint).
  *
  * xenstore is used only before xentoolcore_restrict_all(): libxenstore
  * cannot restrict a connection, so its restrict handler points the
@@ -86,7 +87,7 @@
 #define QMP_TIMEOUT_MS		1000
 #define QMP_INPUT_TIMEOUT_MS	5000	/* the helper's: the worker never waits */
 #define INPUT_BATCH		64
-#define MODE_KEY		"data/lfbvnc/mode"
+#define MODE_KEY		XENMODE_KEY
 #define PRIVCMD_PATH		"/dev/xen/privcmd"
 #define TRAP_REFUSALS		3	/* clean but not trapped: give up */
 
@@ -146,7 +147,23 @@ xfail(struct backend_xen *x, int rc, const char *fmt, ...)
 	return rc;
 }
 
-/* The guest's mode key, read once, before the handles are restricted. */
+/* Keep a copy of the guest's mode key (len 0: none); parsed by read_mode. */
+static void
+set_guest_mode(struct backend_xen *x, const char *v, size_t len)
+{
+	x->have_guest_mode = len > 0;
+	x->guest_mode_too_long = len > XENMODE_MAX_LEN;
+	x->guest_mode_len = 0;
+	if (len > 0 && len <= XENMODE_MAX_LEN) {
+		memcpy(x->guest_mode, v, len);
+		x->guest_mode_len = len;
+	}
+}
+
+/*
+ * The guest's mode key, read once, before the handles are restricted;
+ * later changes come from the master's xenstore watch (xen_mode_hint).
+ */
 static void
 read_guest_mode(struct backend_xen *x)
 {
@@ -158,13 +175,7 @@ read_guest_mode(struct backend_xen *x)
 	v = xs_read(x->xs, XBT_NULL, path, &len);
 	if (v == NULL)
 		return;
-	x->have_guest_mode = true;
-	if (len > XENMODE_MAX_LEN) {
-		x->guest_mode_too_long = true;
-	} else {
-		memcpy(x->guest_mode, v, len);
-		x->guest_mode_len = len;
-	}
+	set_guest_mode(x, v, len);
 	free(v);
 }
 
@@ -197,6 +208,29 @@ read_mode(struct backend_xen *x, struct backend_mode *m, char *why,
 	}
 	return xenmode_parse(x->cfg_mode, strlen(x->cfg_mode),
 	    (uint64_t)x->nr * 4096, m, why, whylen);
+}
+
+/*
+ * The guest published another mode key.  Validated like the one read at
+ * attach (a bad value falls back to lfbvnc_mode); the worker then calls
+ * get_mode and rebuilds its shadow when the mode to use differs.
+ */
+static int
+xen_mode_hint(struct backend *b, const char *s, size_t len)
+{
+	struct backend_xen *x = (struct backend_xen *)b;
+	struct backend_mode m;
+	int rc;
+
+	set_guest_mode(x, s, len);
+	if ((rc = read_mode(x, &m, b->why, sizeof(b->why))) < 0)
+		return rc;
+	if (x->have_mode && m.width == x->mode.width &&
+	    m.height == x->mode.height && m.stride == x->mode.stride &&
+	    m.format == x->mode.format && m.bpp == x->mode.bpp &&
+	    m.offset == x->mode.offset)
+		return 0;
+	return 1;
 }
 
 static int
@@ -615,6 +649,7 @@ static const struct backend_ops xen_ops = {
 	.arm_trap = xen_arm_trap,
 	.disarm_trap = xen_disarm_trap,
 	.track_off = xen_track_off,
+	.mode_hint = xen_mode_hint,
 	.event_fd = xen_event_fd,
 	.take_events = xen_take_events,
 	.key = xen_key,

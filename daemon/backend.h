@@ -46,6 +46,13 @@ struct backend_ops {
 	int (*disarm_trap)(struct backend *b);
 	/* Nobody watches: stop tracking; the next get_dirty answers all. */
 	int (*track_off)(struct backend *b);
+	/*
+	 * The guest published a mode (Xen: data/lfbvnc/mode, relayed by the
+	 * master; len 0: removed).  1: the mode to use changed, call get_mode;
+	 * 0: no change; -errno: refused (why set), the current mode stays.
+	 * NULL for a backend whose provider announces modes itself.
+	 */
+	int (*mode_hint)(struct backend *b, const char *s, size_t len);
 	/* Pollable; readable when take_events has something. -1: none. */
 	int (*event_fd)(struct backend *b);
 	uint32_t (*take_events)(struct backend *b);

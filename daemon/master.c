@@ -31,6 +31,7 @@
 #include "master.h"
 #include "policy.h"
 #include "status.h"
+#include "worker.h"
 #ifdef HAVE_XEN
 #include "xendisco.h"
 #endif
@@ -758,10 +759,37 @@ xen_attached(void *arg, const char *name, uint32_t domid)
 	return find_child(arg, name) != NULL;
 }
 
+/*
+ * A served guest wrote its mode key: tell its worker, which cannot watch
+ * xenstore itself.  A worker not running yet reads the key when it
+ * attaches; one whose socket is full misses nothing it cannot read again
+ * at its next start, so the message is not queued.
+ */
+static void
+xen_mode(void *arg, const char *name, uint32_t domid, const char *value,
+    size_t len)
+{
+	struct child *c = find_child(arg, name);
+	struct worker_msg msg;
+
+	if (c == NULL || !c->xen || c->g.domid != domid || c->pid <= 0 ||
+	    c->ipc == -1)
+		return;
+	memset(&msg, 0, sizeof(msg));
+	msg.type = WORKER_MSG_MODE;
+	msg.len = (uint32_t)(len < sizeof(msg.arg) ? len : sizeof(msg.arg));
+	memcpy(msg.arg, value, msg.len);
+	if (send(c->ipc, &msg, sizeof(msg), MSG_DONTWAIT | MSG_NOSIGNAL) !=
+	    (ssize_t)sizeof(msg))
+		log_warn("%s: cannot pass the guest's new mode to the worker",
+		    name);
+}
+
 static const struct xendisco_ops xen_disco_ops = {
 	.attach = xen_attach,
 	.detach = xen_detach,
 	.attached = xen_attached,
+	.mode = xen_mode,
 };
 #endif
 

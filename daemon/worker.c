@@ -384,6 +384,17 @@ scan(struct worker *w)
 	status_touch(w);
 }
 
+/* The mode changed: a new shadow, and everything sent again if watched. */
+static void
+follow_mode(struct worker *w)
+{
+	if (remode(w) == 0 && w->have_mode &&
+	    w->pol.state != POLICY_NO_CLIENTS) {
+		scan_mark_all(&w->sc);
+		scan(w);
+	}
+}
+
 static void
 on_backend(evutil_socket_t fd, short what, void *arg)
 {
@@ -396,13 +407,8 @@ on_backend(evutil_socket_t fd, short what, void *arg)
 		backend_lost(w);
 		return;
 	}
-	if (ev & BACKEND_EV_MODE) {
-		if (remode(w) == 0 && w->have_mode &&
-		    w->pol.state != POLICY_NO_CLIENTS) {
-			scan_mark_all(&w->sc);
-			scan(w);
-		}
-	}
+	if (ev & BACKEND_EV_MODE)
+		follow_mode(w);
 	if (ev & BACKEND_EV_WAKE) {
 		w->s.traps_fired++;
 		if (w->pol.state == POLICY_TRAPPED) {
@@ -615,14 +621,33 @@ static void
 on_ipc(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
-	char buf[64];
+	struct worker_msg msg;
 	ssize_t n;
+	int rc;
 
-	n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	n = recv(fd, &msg, sizeof(msg), MSG_DONTWAIT);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 		log_info("%s: the master went away; exiting", w->g.name);
 		event_base_loopexit(w->base, NULL);
+		return;
 	}
+	if (n != (ssize_t)sizeof(msg) || msg.type != WORKER_MSG_MODE ||
+	    msg.len > sizeof(msg.arg) || w->be == NULL ||
+	    w->be->ops->mode_hint == NULL)
+		return;
+	rc = w->be->ops->mode_hint(w->be, msg.arg, msg.len);
+	if (rc < 0) {
+		log_warnx("%s: the guest's mode key is refused (%s): keeping "
+		    "%ux%u", w->g.name, w->be->why, w->mode.width,
+		    w->mode.height);
+		return;
+	}
+	if (rc == 0)
+		return;
+	log_info("%s: the guest published a new mode", w->g.name);
+	follow_mode(w);
+	schedule(w);
+	status_touch(w);
 }
 
 static void

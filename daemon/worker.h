@@ -11,8 +11,26 @@
 #ifndef LFBVNC_WORKER_H
 #define LFBVNC_WORKER_H
 
+#include <stdint.h>
+
 #include "conf.h"
 #include "status.h"
+
+/*
+ * What the master sends a running worker on the IPC socket (one datagram
+ * each, SOCK_SEQPACKET), after the configuration.
+ */
+#define WORKER_MSG_MODE	1	/* arg: the guest's mode key as read from
+				   xenstore, len octets (0: key removed) */
+#define WORKER_MSG_ARG	64
+
+struct worker_msg {
+	uint32_t type;
+	uint32_t len;
+	char arg[WORKER_MSG_ARG];
+};
+_Static_assert(sizeof(struct worker_msg) == 8 + WORKER_MSG_ARG,
+    "no padding: one datagram is exactly one message");
 
 /* Runs the worker's loop; returns the process exit status. */
 int worker_main(const struct conf *c, const struct conf_guest *g, int ipc_fd,

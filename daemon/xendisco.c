@@ -16,9 +16,12 @@
 
 #include "log.h"
 #include "xendisco.h"
+#include "xenmode.h"
 
 #define XL_FILE_MAX	(256 * 1024)
 #define MAX_SERVED	CONF_MAX_GUESTS
+#define MODE_KEY	XENMODE_KEY
+#define MODE_TOKEN	"mode"
 
 struct served {
 	char name[CONF_NAME_MAX + 1];
@@ -298,6 +301,48 @@ is_served(struct xendisco *d, const char *name, uint32_t domid)
 	return false;
 }
 
+/* Watch (or stop watching) a served guest's mode key. */
+static void
+mode_watch(struct xendisco *d, uint32_t domid, bool on)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/local/domain/%u/" MODE_KEY, domid);
+	if (on && !xs_watch(d->xs, path, MODE_TOKEN))
+		log_warn("domain %u: cannot watch %s: its mode is read once",
+		    domid, path);
+	if (!on)
+		(void)xs_unwatch(d->xs, path, MODE_TOKEN);
+}
+
+/*
+ * A served guest's mode key changed (a watch also fires once when set):
+ * pass a copy, cut at XENDISCO_MODE_MAX, to the master for its worker.
+ */
+static void
+mode_changed(struct xendisco *d, const char *path)
+{
+	char *v, *end;
+	unsigned int len = 0;
+	uint32_t domid;
+	size_t k;
+
+	if (strncmp(path, "/local/domain/", 14) != 0)
+		return;
+	domid = (uint32_t)strtoul(path + 14, &end, 10);
+	if (strcmp(end, "/" MODE_KEY) != 0)
+		return;
+	for (k = 0; k < d->nserved; k++)
+		if (d->served[k].domid == domid)
+			break;
+	if (k == d->nserved)
+		return;
+	v = xs_read(d->xs, XBT_NULL, path, &len);
+	d->ops->mode(d->arg, d->served[k].name, domid, v != NULL ? v : "",
+	    v == NULL ? 0 : len > XENDISCO_MODE_MAX ? XENDISCO_MODE_MAX : len);
+	free(v);
+}
+
 /* List running domains; attach new lfbvnc guests; detach gone ones. */
 static void
 rescan(struct xendisco *d)
@@ -337,6 +382,7 @@ rescan(struct xendisco *d)
 				snprintf(d->served[d->nserved].name,
 				    CONF_NAME_MAX + 1, "%s", name);
 				d->served[d->nserved++].domid = domid;
+				mode_watch(d, domid, true);
 			}
 		}
 		free(vram);
@@ -350,6 +396,7 @@ rescan(struct xendisco *d)
 			k++;
 			continue;
 		}
+		mode_watch(d, d->served[k].domid, false);
 		d->ops->detach(d->arg, d->served[k].name, d->served[k].domid);
 		d->served[k] = d->served[d->nserved - 1];
 		present[k] = present[d->nserved - 1];
@@ -365,7 +412,10 @@ on_xs(evutil_socket_t fd, short what, void *arg)
 	bool any = false;
 
 	while ((w = xs_check_watch(d->xs)) != NULL) {
-		any = true;
+		if (strcmp(w[XS_WATCH_TOKEN], MODE_TOKEN) == 0)
+			mode_changed(d, w[XS_WATCH_PATH]);
+		else
+			any = true;
 		free(w);
 	}
 	if (any)

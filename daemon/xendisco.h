@@ -8,7 +8,9 @@
  * against /local/domain/<domid>/name in xenstore.  xenstore watches on
  * @introduceDomain and @releaseDomain keep the set current: a guest is
  * attached when it appears and detached when it goes.  A daemon restart
- * finds running guests by the same scan, without disturbing them.
+ * finds running guests by the same scan, without disturbing them.  A
+ * watch on each served guest's data/lfbvnc/mode key passes a new mode to
+ * its worker, which keeps no xenstore access of its own (backend-xen.c).
  *
  * The keys read from an xl file (docs/XEN.md):
  *   lfbvnc = 1                    serve this guest
@@ -26,6 +28,10 @@
 #ifndef LFBVNC_XENDISCO_H
 #define LFBVNC_XENDISCO_H
 
+/* The longest mode key passed on; longer ones are cut, and refused by
+   the worker's parser (xenmode.h allows 40 characters). */
+#define XENDISCO_MODE_MAX	64
+
 #include "conf.h"
 
 struct event_base;
@@ -38,6 +44,10 @@ struct xendisco_ops {
 	void (*detach)(void *arg, const char *name, uint32_t domid);
 	/* Is a guest of this name attached? */
 	bool (*attached)(void *arg, const char *name, uint32_t domid);
+	/* A served guest's data/lfbvnc/mode key was written (len octets,
+	   at most XENDISCO_MODE_MAX, unvalidated) or removed (len 0). */
+	void (*mode)(void *arg, const char *name, uint32_t domid,
+	    const char *value, size_t len);
 };
 
 /*

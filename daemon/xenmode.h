@@ -16,6 +16,8 @@
 #include "backend.h"
 
 #define XENMODE_MAX_LEN	40
+/* The guest's key, relative to /local/domain/<domid>. */
+#define XENMODE_KEY	"data/lfbvnc/mode"
 
 /*
  * "1024x768x32", "1280x800x16@2560": width, height (1..16384), bits per

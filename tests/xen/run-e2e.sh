@@ -492,13 +492,25 @@ host_phase_stock() {
 	[ $rc -eq 0 ] && figure "keys a + Return -> both slots seen (probe run minus its first update)" \
 		"$((t1 - t0 - first)) ms"
 
-	# 10. a wrong password is refused (last: it may delay later clients)
+	# 10. the guest's own mode key (written from dom0 here, as a guest
+	# agent would): the worker follows it without a restart, and back
+	dom0_run "xenstore-write /local/domain/$domid/data/lfbvnc/mode 800x600x32" >/dev/null
+	st1=$(wait_status 30 '"width":800,' '"height":600,')
+	check mode-key-followed "$(t test $? -eq 0)" "(the status says $(jnum width "$st1")x$(jnum height "$st1"); worker pid $(jnum pid "$st1"))"
+	dom0_run "xenstore-write /local/domain/$domid/data/lfbvnc/mode 1024x768x32" >/dev/null
+	st1=$(wait_status 30 '"width":1024,' '"height":768,')
+	check mode-key-back "$(t test $? -eq 0)" "(the status says $(jnum width "$st1")x$(jnum height "$st1"))"
+	out=$(probe --compare "$(frame keys --key 0x1e --key 0x1c "${pointer[@]}")" --timeout 60 --json 2>&1)
+	rc=$?
+	check mode-key-frame-exact "$(t test $rc -eq 0)" "(after the two mode changes: exit $rc, $(grep -o '"differing":[0-9]*' <<<"$out"))"
+
+	# 11. a wrong password is refused (last: it may delay later clients)
 	out=$("$build/clients/lfbvnc-probe" --password-file "$W/wrong.passwd" --expect-auth-failure \
 		--timeout 30 "127.0.0.1::$vnc_port" 2>&1)
 	rc=$?
 	check wrong-password-refused "$(t test $rc -eq 0)" "(probe --expect-auth-failure: exit $rc)"
 
-	# 11. the worker never failed nor restarted
+	# 12. the worker never failed nor restarted
 	st=$(status)
 	check no-errors "$(t test -z "$(jstr last_error "$st")" -a "$(jnum restarts "$st")" = 0 -a "$(jnum pid "$st")" = "$pid")" \
 		"(last_error \"$(jstr last_error "$st")\", restarts $(jnum restarts "$st"), worker pid $(jnum pid "$st"); scans $(jnum scans "$st"), dirty_requests $(jnum dirty_requests "$st"), updates_sent $(jnum updates_sent "$st"), input_events $(jnum input_events "$st"), clients_total $(jnum clients_total "$st"))"
