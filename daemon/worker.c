@@ -66,6 +66,7 @@ struct worker {
 
 	uint64_t last_scan_ms;
 	uint64_t started_ms;
+	uint64_t attached_ms;		/* when the backend last attached */
 	uint64_t scans_at_tick, tick_ms;
 	struct worker_status *st;
 	struct worker_status s;		/* private copy, published */
@@ -542,6 +543,7 @@ backend_attach(struct worker *w)
 		log_info("%s: attached to %s (tracker %s, trap %s)", w->g.name,
 		    w->g.socket, w->s.tracker, be->can_trap ? "yes" : "no");
 	w->reconnect_ms = RECONNECT_MIN_MS;
+	w->attached_ms = now_ms();
 	/* Tracking stays off until someone watches. */
 	be->ops->track_off(be);
 	on_clients(w, vnc_nclients(w->vnc));
@@ -593,8 +595,23 @@ backend_lost(struct worker *w)
 		event_base_loopexit(w->base, NULL);
 		return;
 	}
-	w->reconnect_ms = RECONNECT_MIN_MS;
-	on_reconnect(-1, 0, w);
+	/*
+	 * Reattach from the event loop, never from here: a provider that
+	 * fails every first scan would otherwise recurse attach -> scan ->
+	 * lost -> attach until the stack ran out.  A session that ended
+	 * within a second waits the back-off; others retry at once.
+	 */
+	{
+		struct timeval tv = { 0, 0 };
+
+		if (now_ms() - w->attached_ms >= 1000)
+			w->reconnect_ms = RECONNECT_MIN_MS;
+		else {
+			tv.tv_sec = w->reconnect_ms / 1000;
+			tv.tv_usec = (w->reconnect_ms % 1000) * 1000;
+		}
+		evtimer_add(w->ev_reconnect, &tv);
+	}
 }
 
 static void
