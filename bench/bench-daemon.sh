@@ -42,6 +42,8 @@
 # "### Analysis" subsection of it; without --doc the section goes to
 # stdout only.  Nothing here is a test: numbers are what the machine gave.
 set -u
+BENCH=bench-daemon
+. "$(dirname "$0")/lib.sh"
 
 BUILD=.
 DOC=
@@ -106,80 +108,10 @@ fi
 W=${SIZE%x*}
 H=${SIZE#*x}
 
-TMP=$(mktemp -d /tmp/bench-daemon.XXXXXX)
+bench_tmp
 OUT=$TMP/runs.txt
 : >"$OUT"
-LIVE=""		# pids we started and have not stopped yet
 
-cleanup() {
-	for p in $LIVE; do kill "$p" 2>/dev/null; done
-	[ -n "$LIVE" ] && sleep 1
-	for p in $LIVE; do kill -9 "$p" 2>/dev/null; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-say() { echo "bench-daemon: $*" >&2; }
-live_add() { LIVE="$LIVE $*"; }
-live_del() {
-	n=""
-	for p in $LIVE; do
-		keep=1
-		for q in "$@"; do [ "$p" = "$q" ] && keep=0; done
-		[ $keep = 1 ] && n="$n $p"
-	done
-	LIVE=$n
-}
-
-# stop PID...: SIGTERM, up to 5 s, then SIGKILL; reaps them.
-stop() {
-	for p; do kill "$p" 2>/dev/null; done
-	i=0
-	while [ $i -lt 50 ]; do
-		alive=0
-		for p; do kill -0 "$p" 2>/dev/null && alive=1; done
-		[ $alive = 0 ] && break
-		sleep 0.1
-		i=$((i + 1))
-	done
-	for p; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	live_del "$@"
-}
-
-now_ns() { date +%s%N; }
-
-PORT=$((26000 + $$ % 1000 * 3))
-listening() {
-	hex=$(printf '%04X' "$1")
-	awk -v h=":$hex" 'substr($2, length($2) - 4) == h && $4 == "0A" \
-	    { f = 1 } END { exit !f }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
-}
-next_port() {
-	PORT=$((PORT + 1))
-	while listening $PORT; do PORT=$((PORT + 1)); done
-}
-wait_listen() {	# port
-	i=0
-	while [ $i -lt 100 ]; do
-		listening "$1" && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
-
-# CPU ns (user + system) and voluntary context switches of every thread
-# of the given processes.
-cpu_ns() {
-	for p; do cat /proc/$p/task/*/schedstat 2>/dev/null; done |
-	    awk '{ s += $1 } END { printf "%.0f\n", s }'
-}
-vcsw() {
-	for p; do cat /proc/$p/task/*/status 2>/dev/null; done |
-	    awk '$1 == "voluntary_ctxt_switches:" { s += $2 }
-	    END { printf "%.0f\n", s }'
-}
 # The oracle's render thread: "ns vcsw".
 render_thread() {
 	for t in /proc/$1/task/*; do
@@ -192,81 +124,10 @@ render_thread() {
 	done
 	echo "0 0"
 }
-# sum of a numeric field over all guests in `lfbvncctl --json status'
-ctl_sum() {	# status-text field
-	printf '%s\n' "$1" | grep -o "\"$2\":[0-9]*" |
-	    awk -F: '{ s += $2 } END { printf "%.0f\n", s }'
-}
-json_num() {	# text field (first occurrence, top level fields only)
-	printf '%s\n' "$1" | grep -o "\"$2\":-\{0,1\}[0-9.]*" | head -n 1 |
-	    cut -d: -f2
-}
-json_lat() {	# probe-json field: from the latency_ms object
-	printf '%s\n' "$1" | grep -o '"latency_ms":{[^}]*}' |
-	    grep -o "\"$2\":[0-9.]*" | head -n 1 | cut -d: -f2
-}
-
 # Globals set by setup_*: SRV (pids measured), WRITER (pid), WRITER_KIND
 # (demo: whole process; oracle: its render thread), CTL (lfbvncd's control
 # socket, or empty), VPORT.
 SRV= WRITER= WRITER_KIND= CTL= VPORT=
-
-# demo_args WORKLOAD-KEY -> sets DARGS, MX, MY
-demo_args() {
-	MX=960; MY=540
-	case $1 in
-	1px60) DARGS="--workload idle --marker-rate 60" ;;
-	1px10) DARGS="--workload idle --marker-rate 10" ;;
-	1px1) DARGS="--workload idle --marker-rate 1" ;;
-	blink) DARGS="--workload blink"; MX=239; MY=141 ;;	# the cursor cell
-	idle) DARGS="--workload idle"; MX= ;;
-	*) DARGS="--workload $1" ;;
-	esac
-	# the cursor cell is at 239,141 from 1024x600 up (render.c layout)
-	if [ -n "$MX" ] && { [ "$1" != blink ] || [ "$W" -lt 1024 ] ||
-	    [ "$H" -lt 600 ]; }; then
-		MX=$((W / 2))
-		MY=$((H / 2))
-	fi
-	[ -n "$MX" ] && DARGS="$DARGS --marker $MX,$MY"
-}
-
-start_demo() {	# tracker socket extra-args...
-	tr=$1 sock=$2
-	shift 2
-	# shellcheck disable=SC2086
-	"$DEMO" --socket "$sock" --size "$SIZE" --tracker "$tr" "$@" \
-	    >"$sock.log" 2>&1 &
-	WRITER=$!
-	WRITER_KIND=demo
-	live_add $WRITER
-	i=0
-	while [ $i -lt 100 ] && [ ! -S "$sock" ]; do sleep 0.1; i=$((i + 1)); done
-	[ -S "$sock" ]
-}
-
-start_lfbvncd() {	# port extra -o options... (guests from GUESTS)
-	CTL=$TMP/ctl
-	rm -f "$CTL"
-	port=$1
-	shift
-	# shellcheck disable=SC2086
-	"$LFBVNCD" -c "$CTL" $GUESTS -o port="$port" -o max-rate=60 \
-	    "$@" >"$TMP/lfbvncd.log" 2>&1 &
-	M=$!
-	live_add $M
-	i=0
-	while [ $i -lt 150 ]; do
-		st=$("$CTLBIN" -s "$CTL" --json status 2>/dev/null)
-		up=$(printf '%s\n' "$st" | grep -o '"provider_up":true' | wc -l)
-		[ "$up" -ge "$NGUESTS" ] && break
-		sleep 0.1
-		i=$((i + 1))
-	done
-	[ "$up" -ge "$NGUESTS" ] || { say "lfbvncd did not come up"; return 1; }
-	SRV="$M $(ps -o pid= --ppid "$M" | tr '\n' ' ')"
-	return 0
-}
 
 # setup CONFIG WORKLOAD-KEY: everything up, VPORT serving.
 setup() {
@@ -309,13 +170,8 @@ setup() {
 	x11vnc)
 		# shellcheck disable=SC2086
 		start_demo none "$sock" $DARGS || return 1
-		fd=$(ls -l /proc/$WRITER/fd | awk '/lfbvnc-demo-fb/ { print $9 }')
-		[ -n "$fd" ] || { say "no framebuffer fd in the demo"; return 1; }
-		"$X11VNC" -rawfb "map:/proc/$WRITER/fd/$fd@${W}x${H}x32" \
-		    -localhost -rfbport "$VPORT" -nopw -forever -shared -quiet \
-		    >"$TMP/x11vnc.log" 2>&1 &
-		SRV=$!
-		live_add $SRV
+		start_x11vnc "$WRITER" "$VPORT" "$TMP/x11vnc.log" || return 1
+		SRV=$X11PID
 		wait_listen "$VPORT" || return 1 ;;
 	*)
 		say "unknown configuration $cfg"; return 1 ;;
@@ -482,12 +338,7 @@ run_multi() {	# nguests rep
 
 if [ -z "$FROM" ]; then
 {
-	echo "META date $(date -u +%F)"
-	echo "META model $(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' \
-	    /proc/cpuinfo | head -n 1)"
-	echo "META ncpu $(nproc)"
-	echo "META kernel $(uname -r)"
-	echo "META load_before $(cut -d ' ' -f 1-3 /proc/loadavg)"
+	meta_machine
 	echo "META x11vnc $([ -n "$X11VNC" ] && "$X11VNC" -version 2>/dev/null |
 	    head -n 1)"
 	echo "META args $ARGS"
@@ -554,9 +405,9 @@ echo
 cat <<'EOT'
 Servers: **kvm**, **uffd**: lfbvncd (`-o max-rate=60`) on lfbvnc-demo with
 that tracker and the daemon's scan policy and back-off (defaults: 16 ms,
-growing x1.5 to 250 ms while clean, trap armed after 8 clean scans, i.e.
-about 0.8 s); **kvm3**: kvm with `-o clean-scans=3` (trap armed after
-about 80 ms: the fix proposed below); **cmp**: lfbvncd
+the trap armed after 8 clean scans, i.e. 128 ms after the last change, a
+scan 2 ms after the trap fires; docs/SCAN-POLICY.md); **kvm3**: kvm with
+`-o clean-scans=3` (the trap armed after 48 ms); **cmp**: lfbvncd
 `-o force-compare=yes` (the whole framebuffer compared, qemu-dm's 2007
 method, at the fallback rate: 100 ms, growing to 1000 ms while nothing
 changes); **cmp16**: the same at the tracked rate (`-o
@@ -596,25 +447,7 @@ when its first client connects is not in these numbers.
 EOT
 echo
 awk -v configs="$CONFIGS" -v workloads="$WORKLOADS" \
-    -v idlecfg="$IDLE_CONFIGS" -v multi="$MULTI" '
-function median(key,    n, i, j, t, v) {
-	n = cnt[key]
-	if (n == 0) return "-"
-	for (i = 1; i <= n; i++) v[i] = val[key, i]
-	for (i = 2; i <= n; i++) {
-		t = v[i]
-		for (j = i - 1; j >= 1 && v[j] + 0 > t + 0; j--) v[j + 1] = v[j]
-		v[j + 1] = t
-	}
-	if (n % 2) return v[(n + 1) / 2]
-	return (v[n / 2] + v[n / 2 + 1]) / 2
-}
-function put(key, x) {
-	if (x == "-" || x == "") return
-	cnt[key]++
-	val[key, cnt[key]] = x
-}
-function f(x, d) { return x == "-" ? "-" : sprintf("%." d "f", x) }
+    -v idlecfg="$IDLE_CONFIGS" -v multi="$MULTI" "$AWK_STATS"'
 $1 == "RUN" {
 	k = $2 SUBSEP $3
 	put(k SUBSEP "cpu", $5); put(k SUBSEP "wr", $6)
@@ -779,37 +612,4 @@ echo
 cat "$sect"
 
 [ -n "$DOC" ] || exit 0
-if [ ! -f "$DOC" ]; then
-	cat >"$DOC" <<'EOT'
-# Benchmarks
-
-Measurements of lfbvnc's moving parts on a real machine.  Each section
-says when and on what machine it was run and how to reproduce it; run
-them all with `make bench` in a configured build directory (nothing here
-runs in `make check`).  The machines are shared and noisy: compare the
-numbers within one section, and prefer the ratios to absolute times.
-EOT
-fi
-# Replace the section (from its heading to the next "## " heading), or
-# append it; a "### Analysis" subsection of the old one is kept, at its end.
-new=$TMP/doc.md
-awk -v heading="$heading" -v sect="$sect" '
-	function emit(   line) {
-		while ((getline line < sect) > 0)
-			print line
-		close(sect)
-		done = 1
-	}
-	function flush() {
-		if (kept != "") printf "%s", kept
-		kept = ""
-	}
-	$0 == heading { emit(); skip = 1; next }
-	skip && /^## / { skip = 0; keep = 0; flush() }
-	skip && /^### Analysis/ { keep = 1 }
-	skip && keep { kept = kept $0 "\n"; next }
-	!skip { print }
-	END { if (skip) flush(); if (!done) { print ""; emit() } }
-' "$DOC" >"$new"
-cat -s "$new" >"$DOC"
-say "wrote the section \"$heading\" of $DOC"
+doc_section "$DOC" "$heading" "$sect"

@@ -66,3 +66,26 @@ bench-daemon: bench/oracle-server$(EXEEXT) providers/demo/lfbvnc-demo$(EXEEXT) \
 	$(SHELL) $(srcdir)/bench/bench-daemon.sh --build . \
 	    --doc $(srcdir)/docs/BENCHMARKS.md $(BENCH_DAEMON_FLAGS)
 .PHONY: bench-daemon
+
+# bench-host-scale: the seed's experiment at host scale.  N guests (lfbvnc-demo
+# at 1920x1080, mostly idle, some typing and blinking, one or two videos),
+# each with a connected lfbvnc-probe, beside bench/corunner (a STREAM triad
+# plus integer work on every CPU, in operations per second); for each N the
+# co-runner's throughput with no displays, lfbvncd, lfbvncd forced to full
+# compare and x11vnc per guest, plus server CPU, scans, wake-ups, latency
+# and memory per guest; plots (gnuplot) into docs/.  About 35 minutes.
+noinst_PROGRAMS += bench/corunner
+bench_corunner_SOURCES = bench/corunner.c
+bench_corunner_LDADD = -lpthread
+EXTRA_DIST += bench/lib.sh bench/host-scale
+
+# BENCH_HOST_SCALE_FLAGS: extra options, e.g. `make bench-host-scale
+# BENCH_HOST_SCALE_FLAGS="--guests '1 4 8' --reps 1 --seconds 8"'.
+BENCH_HOST_SCALE_FLAGS =
+bench: bench-host-scale
+bench-host-scale: bench/corunner$(EXEEXT) providers/demo/lfbvnc-demo$(EXEEXT) \
+	    daemon/lfbvncd$(EXEEXT) clients/lfbvncctl$(EXEEXT) \
+	    clients/lfbvnc-probe$(EXEEXT)
+	$(SHELL) $(srcdir)/bench/host-scale --build . \
+	    --doc $(srcdir)/docs/BENCHMARKS.md $(BENCH_HOST_SCALE_FLAGS)
+.PHONY: bench-host-scale

@@ -6,6 +6,8 @@
 # alone.  DOC is created with a short introduction if it does not exist.
 # Nothing here is a test: the numbers are whatever this machine gave.
 set -eu
+BENCH=run-trackers
+. "$(dirname "$0")/lib.sh"
 
 if [ $# -lt 2 ]; then
 	echo "usage: $0 bench-trackers BENCHMARKS.md [options...]" >&2
@@ -18,8 +20,7 @@ heading='## Trackers (lfbshm issue)'
 
 out=$(mktemp)
 sect=$(mktemp)
-new=$(mktemp)
-trap 'rm -f "$out" "$sect" "$new"' EXIT INT TERM
+trap 'rm -f "$out" "$sect"' EXIT INT TERM
 
 date=$(date -u +%F)
 model=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo |
@@ -77,33 +78,4 @@ load_after=$(cut -d ' ' -f 1-3 /proc/loadavg)
 	echo
 } >"$sect"
 
-if [ ! -f "$doc" ]; then
-	cat >"$doc" <<'EOT'
-# Benchmarks
-
-Measurements of lfbvnc's moving parts on a real machine.  Each section
-says when and on what machine it was run and how to reproduce it; run
-them all with `make bench` in a configured build directory (nothing here
-runs in `make check`).  The machines are shared and noisy: compare the
-numbers within one section, and prefer the ratios to absolute times.
-
-EOT
-fi
-
-# Replace the section (from its heading to the next "## " heading), or
-# append it.
-awk -v heading="$heading" -v sect="$sect" '
-	function emit(   line) {
-		while ((getline line < sect) > 0)
-			print line
-		close(sect)
-		done = 1
-	}
-	$0 == heading { emit(); skip = 1; next }
-	skip && /^## / { skip = 0 }
-	!skip { print }
-	END { if (!done) { print ""; emit() } }
-' "$doc" >"$new"
-# Collapse the blank lines the splice may have doubled.
-cat -s "$new" >"$doc"
-echo "run-trackers: wrote the section \"$heading\" of $doc" >&2
+doc_section "$doc" "$heading" "$sect"
