@@ -314,6 +314,22 @@ web_get() {	# the status line and Location of GET / on 127.0.0.1:PORT
 	exec 7<&-
 }
 
+# host_phase_end: keep the daemon's log (its tail on failure), tell dom0
+# the verdict and wait for its answer; the status is the verdict.
+host_phase_end() {
+	local out
+	dom0_run cat /var/log/lfbvncd.log >"$W/lfbvncd.log"
+	if [ $nfail -gt 0 ]; then
+		echo "---- the lfbvncd log ($W/lfbvncd.log), last 60 lines"
+		tail -n 60 "$W/lfbvncd.log"
+	fi
+	if [ $nfail = 0 ]; then echo "FINISH PASS" >&5; else echo "FINISH FAIL" >&5; fi
+	IFS= read -r -t 30 out <&6
+	exec 5>&- 6<&-
+	stamp "host: $nfail failed checks; figures in $W/figures.txt, daemon log in $W/lfbvncd.log"
+	[ $nfail = 0 ]
+}
+
 host_phase_stock() {
 	local out st st1 st2 rc rc1 rc2 pid domid luid ptr px py pb pointer=() idle
 	local dom0_passwd=/etc/lfbvnc/xentest.passwd
@@ -515,16 +531,7 @@ host_phase_stock() {
 	check no-errors "$(t test -z "$(jstr last_error "$st")" -a "$(jnum restarts "$st")" = 0 -a "$(jnum pid "$st")" = "$pid")" \
 		"(last_error \"$(jstr last_error "$st")\", restarts $(jnum restarts "$st"), worker pid $(jnum pid "$st"); scans $(jnum scans "$st"), dirty_requests $(jnum dirty_requests "$st"), updates_sent $(jnum updates_sent "$st"), input_events $(jnum input_events "$st"), clients_total $(jnum clients_total "$st"))"
 
-	dom0_run cat /var/log/lfbvncd.log >"$W/lfbvncd.log"
-	if [ $nfail -gt 0 ]; then
-		echo "---- the lfbvncd log ($W/lfbvncd.log), last 60 lines"
-		tail -n 60 "$W/lfbvncd.log"
-	fi
-	if [ $nfail = 0 ]; then echo "FINISH PASS" >&5; else echo "FINISH FAIL" >&5; fi
-	IFS= read -r -t 30 out <&6
-	exec 5>&- 6<&-
-	stamp "host: $nfail failed checks; figures in $W/figures.txt, daemon log in $W/lfbvncd.log"
-	[ $nfail = 0 ]
+	host_phase_end
 }
 
 # The trap run (--patched): hypervisor-patch/'s hypervisor, the HAP guest
@@ -616,16 +623,7 @@ host_phase_patched() {
 			"(last_error \"$(jstr last_error "$st")\", restarts $(jnum restarts "$st"); scans $(jnum scans "$st"), dirty_requests $(jnum dirty_requests "$st"), traps_armed $(jnum traps_armed "$st"), traps_fired $(jnum traps_fired "$st"))"
 	done
 
-	dom0_run cat /var/log/lfbvncd.log >"$W/lfbvncd.log"
-	if [ $nfail -gt 0 ]; then
-		echo "---- the lfbvncd log ($W/lfbvncd.log), last 60 lines"
-		tail -n 60 "$W/lfbvncd.log"
-	fi
-	if [ $nfail = 0 ]; then echo "FINISH PASS" >&5; else echo "FINISH FAIL" >&5; fi
-	IFS= read -r -t 30 out <&6
-	exec 5>&- 6<&-
-	stamp "host: $nfail failed checks; figures in $W/figures.txt, daemon log in $W/lfbvncd.log"
-	[ $nfail = 0 ]
+	host_phase_end
 }
 
 # One VM at a time.  make -j2 check starts the stock and the trap run
