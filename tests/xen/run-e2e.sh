@@ -212,13 +212,13 @@ status() {
 	st=$(dom0_run lfbvncctl --json status) || return 1
 	echo "${st#*\"guests\":\[}"
 }
-# wait_status SECONDS PATTERN...: wait until the status has every PATTERN;
-# print it
-wait_status() {
-	local end=$((SECONDS + $1)) st p ok
-	shift
+# wait_on SECONDS "CMD ARGS" PATTERN...: run CMD until its output has
+# every PATTERN or SECONDS pass; print the last output; 0 when it matched
+wait_on() {
+	local end=$((SECONDS + $1)) cmd=$2 st p ok
+	shift 2
 	while :; do
-		st=$(status)
+		st=$($cmd)
 		ok=1
 		for p in "$@"; do grep -q -- "$p" <<<"$st" || ok=0; done
 		if [ $ok = 1 ] || [ $SECONDS -ge $end ]; then
@@ -229,6 +229,9 @@ wait_status() {
 		sleep 0.5
 	done
 }
+# wait_status SECONDS PATTERN...: wait until the status has every PATTERN;
+# print it
+wait_status() { local s=$1; shift; wait_on "$s" status "$@"; }
 probe() { "$build/clients/lfbvnc-probe" --password-file "$W/vnc.passwd" "$@" "127.0.0.1::$vnc_port"; }
 # probe_bg OUT ARGS...: the same in the background, output to OUT; its pid
 # is then $! (not a subshell's: killing it ends the client)
@@ -288,21 +291,7 @@ gstatus() {
 	echo "${st%%\},\{\"name\":*}"
 }
 # wait_gstatus SECONDS NAME PATTERN...: wait_status for guest NAME
-wait_gstatus() {
-	local end=$((SECONDS + $1)) g=$2 st p ok
-	shift 2
-	while :; do
-		st=$(gstatus "$g")
-		ok=1
-		for p in "$@"; do grep -q -- "$p" <<<"$st" || ok=0; done
-		if [ $ok = 1 ] || [ $SECONDS -ge $end ]; then
-			echo "$st"
-			[ $ok = 1 ]
-			return
-		fi
-		sleep 0.5
-	done
-}
+wait_gstatus() { local s=$1 g=$2; shift 2; wait_on "$s" "gstatus $g" "$@"; }
 web_get() {	# the status line and Location of GET / on 127.0.0.1:PORT
 	local l
 	exec 7<>"/dev/tcp/127.0.0.1/$1" || return 1
