@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -52,6 +53,7 @@ struct control_conn {
 	struct event *deadline;
 	uid_t uid;
 	pid_t pid;
+	uint64_t accepted_ms;	/* CLOCK_MONOTONIC */
 	bool replied;
 };
 
@@ -617,6 +619,50 @@ peer_allowed(const struct control *ctl, const struct ucred *cr)
 	return false;
 }
 
+static uint64_t
+monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * The slots are full: close the oldest connection that has had
+ * CONTROL_EVICT_MS to send its request and has not (or has not taken its
+ * reply), so that peers holding connections open cannot lock everyone
+ * out for the whole deadline.  lfbvncctl sends its line right after
+ * connecting, so a healthy client is never that old.  Returns whether a
+ * slot was freed.
+ */
+static bool
+evict_stale(struct control *ctl, const struct ucred *for_whom)
+{
+	struct control_conn *cc;
+	uint64_t now = monotonic_ms();
+	static const char msg[] =
+	    "{\"ok\":false,\"error\":\"evicted: no request in time\"}\n";
+
+	TAILQ_FOREACH(cc, &ctl->conns, entry)
+		if (now - cc->accepted_ms >= CONTROL_EVICT_MS)
+			break;
+	if (cc == NULL)
+		return false;
+	log_info("control: uid %u pid %d: connection closed after %llu ms "
+	    "without %s, to admit uid %u pid %d", (unsigned)cc->uid,
+	    (int)cc->pid, (unsigned long long)(now - cc->accepted_ms),
+	    cc->replied ? "taking its reply" : "a request",
+	    (unsigned)for_whom->uid, (int)for_whom->pid);
+	/* Nothing is queued on a connection without a reply: the short
+	   reason fits the socket's buffer, or the peer only misses it. */
+	if (!cc->replied)
+		(void)send(bufferevent_getfd(cc->bev), msg, sizeof(msg) - 1,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+	conn_free(cc);
+	return true;
+}
+
 static void
 control_new_conn(struct control *ctl, int fd)
 {
@@ -639,12 +685,6 @@ control_new_conn(struct control *ctl, int fd)
 		refuse(fd, "permission denied");
 		return;
 	}
-	if (ctl->nconn >= CONTROL_MAX_CONN) {
-		log_debug("control: uid %u pid %d: too many connections",
-		    (unsigned)cr.uid, (int)cr.pid);
-		refuse(fd, "too many connections");
-		return;
-	}
 	TAILQ_FOREACH(o, &ctl->conns, entry)
 		if (o->uid == cr.uid)
 			peruid++;
@@ -654,12 +694,19 @@ control_new_conn(struct control *ctl, int fd)
 		refuse(fd, "too many connections from this user");
 		return;
 	}
+	if (ctl->nconn >= CONTROL_MAX_CONN && !evict_stale(ctl, &cr)) {
+		log_debug("control: uid %u pid %d: too many connections",
+		    (unsigned)cr.uid, (int)cr.pid);
+		refuse(fd, "too many connections");
+		return;
+	}
 
 	if ((cc = calloc(1, sizeof(*cc))) == NULL)
 		goto fail_alloc;
 	cc->ctl = ctl;
 	cc->uid = cr.uid;
 	cc->pid = cr.pid;
+	cc->accepted_ms = monotonic_ms();
 	if ((cc->bev = bufferevent_socket_new(ctl->base, fd,
 	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
 		goto fail_bev;

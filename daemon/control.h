@@ -42,8 +42,12 @@
  * logged with the peer's uid and pid.
  *
  * Limits: CONTROL_MAX_CONN connections at once (CONTROL_MAX_PER_UID for
- * one uid other than root); the excess is answered with an error and
- * closed at once, never queued.  A request must arrive whole within the
+ * one uid other than root).  When all are taken, a new peer takes the
+ * slot of the oldest connection older than CONTROL_EVICT_MS (which is
+ * told "evicted" and closed, with a log line): peers that hold
+ * connections without a request cannot lock the others out.  Otherwise
+ * the excess is answered with an error and closed at once, never
+ * queued.  A request must arrive whole within the
  * timeout (CONTROL_TIMEOUT_MS from accept: an absolute deadline, so a
  * trickling peer cannot hold a slot), and the reply must be taken within
  * the same time again.  At most CONTROL_ACCEPT_BURST connections are
@@ -68,6 +72,7 @@
 #define CONTROL_MAX_PER_UID	8
 #define CONTROL_MAX_OPTS	32
 #define CONTROL_TIMEOUT_MS	5000
+#define CONTROL_EVICT_MS	250
 #define CONTROL_ACCEPT_BURST	16
 #define CONTROL_MAX_ARGS	(3 + CONTROL_MAX_OPTS)	/* words, command too */
 
