@@ -7,6 +7,8 @@
 #   uffd    lfbvncd, lfbvnc-demo with the uffd tracker
 #   kvm3    kvm with -o clean-scans=3: the trap armed after 3 clean scans
 #           (about 80 ms) instead of 8 (about 800 ms)
+#   kvm10   kvm with -o max-rate=10: lfbvncd at the full-compare
+#           fallback's rate, to compare the two methods frame for frame
 #   cmp     lfbvncd -o force-compare=yes: the whole framebuffer compared,
 #           at the fallback rate (100 ms, growing to 1000 ms when still)
 #   cmp16   the same at the tracked rate (-o fallback-interval=16)
@@ -149,6 +151,10 @@ setup() {
 		# shellcheck disable=SC2086
 		start_demo kvm "$sock" $DARGS || return 1
 		start_lfbvncd "$VPORT" -o clean-scans=3 || return 1 ;;
+	kvm10)
+		# shellcheck disable=SC2086
+		start_demo kvm "$sock" $DARGS || return 1
+		start_lfbvncd "$VPORT" -o max-rate=10 || return 1 ;;
 	cmp|cmp16)
 		# shellcheck disable=SC2086
 		start_demo none "$sock" $DARGS || return 1
@@ -407,7 +413,9 @@ Servers: **kvm**, **uffd**: lfbvncd (`-o max-rate=60`) on lfbvnc-demo with
 that tracker and the daemon's scan policy and back-off (defaults: 16 ms,
 the trap armed after 8 clean scans, i.e. 128 ms after the last change, a
 scan 2 ms after the trap fires; docs/SCAN-POLICY.md); **kvm3**: kvm with
-`-o clean-scans=3` (the trap armed after 48 ms); **cmp**: lfbvncd
+`-o clean-scans=3` (the trap armed after 48 ms); **kvm10**: kvm with
+`-o max-rate=10` (scans at most every 100 ms: the cmp fallback's rate,
+so the two methods deliver about as many frames); **cmp**: lfbvncd
 `-o force-compare=yes` (the whole framebuffer compared, qemu-dm's 2007
 method, at the fallback rate: 100 ms, growing to 1000 ms while nothing
 changes); **cmp16**: the same at the tracked rate (`-o
