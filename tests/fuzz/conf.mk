@@ -36,9 +36,9 @@ tests/fuzz/fuzz-json-read-libfuzzer: $(FUZZ_JSON_READ_SRCS) \
 	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_BUILD_CPPFLAGS) \
 	    $(WARN_CFLAGS) \
 	    $(FUZZ_BUILD_CFLAGS) -o $@ $(FUZZ_JSON_READ_SRCS)
-check_SCRIPTS += tests/fuzz/fuzz-conf-libfuzzer \
+FUZZ_BINS += tests/fuzz/fuzz-conf-libfuzzer \
 	tests/fuzz/fuzz-json-read-libfuzzer
 CLEANFILES += tests/fuzz/fuzz-conf-libfuzzer \
 	tests/fuzz/fuzz-json-read-libfuzzer
-TESTS += tests/fuzz/conf-libfuzzer.sh tests/fuzz/json-read-libfuzzer.sh
+FUZZ_TESTS += tests/fuzz/conf-libfuzzer.sh tests/fuzz/json-read-libfuzzer.sh
 endif

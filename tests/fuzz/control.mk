@@ -27,7 +27,7 @@ tests/fuzz/fuzz-control-libfuzzer: $(FUZZ_CONTROL_SRCS) \
 	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_BUILD_CPPFLAGS) \
 	    -I$(top_srcdir)/daemon $(EVENT_CFLAGS) $(WARN_CFLAGS) \
 	    $(FUZZ_NO_NONLITERAL) $(FUZZ_BUILD_CFLAGS) -o $@ $(FUZZ_CONTROL_SRCS) $(EVENT_LIBS)
-check_SCRIPTS += tests/fuzz/fuzz-control-libfuzzer
+FUZZ_BINS += tests/fuzz/fuzz-control-libfuzzer
 CLEANFILES += tests/fuzz/fuzz-control-libfuzzer
-TESTS += tests/fuzz/control-libfuzzer.sh
+FUZZ_TESTS += tests/fuzz/control-libfuzzer.sh
 endif

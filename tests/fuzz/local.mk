@@ -9,6 +9,8 @@
 # two-line wrapper script per run.  To add a target, copy the consumer
 # block below.
 EXTRA_DIST += tests/fuzz/run-fuzz.sh
+FUZZ_TESTS =
+FUZZ_BINS =
 
 FUZZ_BUILD_CFLAGS = -std=gnu11 -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
@@ -36,9 +38,9 @@ tests/fuzz/fuzz-consumer-libfuzzer: $(FUZZ_CONSUMER_SRCS) \
 	@$(MKDIR_P) tests/fuzz
 	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_BUILD_CPPFLAGS) $(WARN_CFLAGS) \
 	    $(FUZZ_BUILD_CFLAGS) -o $@ $(FUZZ_CONSUMER_SRCS)
-check_SCRIPTS += tests/fuzz/fuzz-consumer-libfuzzer
+FUZZ_BINS += tests/fuzz/fuzz-consumer-libfuzzer
 CLEANFILES += tests/fuzz/fuzz-consumer-libfuzzer
-TESTS += tests/fuzz/consumer-libfuzzer.sh
+FUZZ_TESTS += tests/fuzz/consumer-libfuzzer.sh
 endif
 
 # Other targets, each in its own fragment (after the shared variables).
@@ -47,3 +49,13 @@ include tests/fuzz/conf.mk
 include tests/fuzz/xen.mk
 include tests/fuzz/control.mk
 include tests/fuzz/vnc.mk
+
+# The libFuzzer builds are the same in every build directory (their flags
+# are FUZZ_BUILD_CFLAGS, ASan and UBSan included), so the sanitizer build
+# would only build and run them a second time: they run in the plain
+# build.  The
+# replay runs, built with the build's own flags, run in both.
+if !SANITIZERS
+check_SCRIPTS += $(FUZZ_BINS)
+TESTS += $(FUZZ_TESTS)
+endif

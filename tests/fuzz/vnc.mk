@@ -25,7 +25,7 @@ tests/fuzz/fuzz-vnc-libfuzzer: $(FUZZ_VNC_SRCS) $(srcdir)/daemon/vnc.h \
 	    $(WARN_CFLAGS) $(FUZZ_NO_NONLITERAL) $(FUZZ_BUILD_CFLAGS) \
 	    -o $@ $(FUZZ_VNC_SRCS) \
 	    $(VNCSERVER_LIBS) $(EVENT_LIBS) -lpthread
-check_SCRIPTS += tests/fuzz/fuzz-vnc-libfuzzer
+FUZZ_BINS += tests/fuzz/fuzz-vnc-libfuzzer
 CLEANFILES += tests/fuzz/fuzz-vnc-libfuzzer
-TESTS += tests/fuzz/vnc-libfuzzer.sh
+FUZZ_TESTS += tests/fuzz/vnc-libfuzzer.sh
 endif

@@ -18,7 +18,7 @@ tests/fuzz/fuzz-xen-libfuzzer: $(FUZZ_XEN_SRCS) $(srcdir)/daemon/qmp.h \
 	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_BUILD_CPPFLAGS) \
 	    -I$(top_srcdir)/daemon $(WARN_CFLAGS) \
 	    $(FUZZ_BUILD_CFLAGS) -o $@ $(FUZZ_XEN_SRCS)
-check_SCRIPTS += tests/fuzz/fuzz-xen-libfuzzer
+FUZZ_BINS += tests/fuzz/fuzz-xen-libfuzzer
 CLEANFILES += tests/fuzz/fuzz-xen-libfuzzer
-TESTS += tests/fuzz/xen-libfuzzer.sh
+FUZZ_TESTS += tests/fuzz/xen-libfuzzer.sh
 endif

@@ -20,7 +20,7 @@ tests/fuzz/fuzz-xwd-libfuzzer: $(FUZZ_XWD_SRCS) \
 	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_BUILD_CPPFLAGS) \
 	    -I$(top_srcdir)/providers/xvfb $(WARN_CFLAGS) \
 	    $(FUZZ_BUILD_CFLAGS) -o $@ $(FUZZ_XWD_SRCS)
-check_SCRIPTS += tests/fuzz/fuzz-xwd-libfuzzer
+FUZZ_BINS += tests/fuzz/fuzz-xwd-libfuzzer
 CLEANFILES += tests/fuzz/fuzz-xwd-libfuzzer
-TESTS += tests/fuzz/xwd-libfuzzer.sh
+FUZZ_TESTS += tests/fuzz/xwd-libfuzzer.sh
 endif
