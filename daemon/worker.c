@@ -693,6 +693,9 @@ worker_main(const struct conf *c, const struct conf_guest *g, int ipc_fd,
 	w->g = *g;
 	w->st = st;
 	w->started_ms = w->tick_ms = now_ms();
+	/* Also the first back-off, when the provider is not up at start:
+	   from 0 it would double to 0 and retry in a busy loop. */
+	w->reconnect_ms = RECONNECT_MIN_MS;
 	w->rects = calloc(MAX_RECTS, sizeof(*w->rects));
 	w->base = event_base_new();
 	if (w->rects == NULL || w->base == NULL)

@@ -21,6 +21,7 @@ integration_tests = \
 	tests/integration/test-exposure.sh \
 	tests/integration/test-resize.sh \
 	tests/integration/test-input.sh \
+	tests/integration/test-late-provider.sh \
 	tests/integration/test-ordering.sh
 TESTS += $(integration_tests)
 EXTRA_DIST += $(integration_tests) tests/integration/lib.sh \
