@@ -22,3 +22,11 @@ dist/lfbvncd: $(srcdir)/dist/lfbvncd.init.in Makefile
 dist/lfbvnc.conf: $(srcdir)/dist/lfbvnc.sysusers
 	@$(MKDIR_P) dist
 	$(AM_V_GEN)cp $< $@
+
+# The Debian packaging (dpkg-buildpackage -b; tests/dist/test-deb.sh),
+# file by file: a build in the tree leaves debian/build and debian/lfbvnc,
+# which must not reach the tarball.
+EXTRA_DIST += debian/changelog debian/control debian/copyright \
+	debian/rules debian/source/format debian/lfbvnc.install \
+	debian/lfbvnc.postinst debian/lfbvncd.conf \
+	debian/lfbvnc.lintian-overrides

@@ -38,3 +38,8 @@ providers/demo/demo-guest-image.S: providers/demo/demo-guest.bin \
 EXTRA_DIST += providers/demo/guest-main.c
 CLEANFILES += $(DEMO_GUEST_OBJS) providers/demo/demo-guest.elf \
 	providers/demo/demo-guest.bin providers/demo/demo-guest-image.S
+
+# Its man page, installed by directory name: the man*_MANS variables
+# belong to other fragments.
+demoman1dir = $(mandir)/man1
+dist_demoman1_DATA = docs/lfbvnc-demo.1

@@ -39,3 +39,8 @@ $(XVFB_SHIM): $(XVFB_SHIM_DEPS)
 
 EXTRA_DIST += providers/xvfb/shim.c
 CLEANFILES += $(XVFB_SHIM)
+
+# Its man page, installed by directory name: the man*_MANS variables
+# belong to other fragments.
+xvfbman1dir = $(mandir)/man1
+dist_xvfbman1_DATA = docs/lfbvnc-xvfb.1

@@ -69,35 +69,11 @@ if [ -f "$IMG/stamp" ] && [ "$tree_only" = no ]; then
 	log "reusing $IMG (built meanwhile)"; echo "$IMG"; exit 0
 fi
 
-# The first URI the machine's apt configuration gives for $SUITE (deb822
-# .sources files, then one-line .list files).  No host name is hard-coded.
-apt_mirror() {
-	local f
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -f "$f" ] || continue
-		awk -v suite="$SUITE" '
-			function flush() {
-				if (types ~ /(^| )deb( |$)/ && (" " suites " ") ~ (" " suite " ") &&
-				    enabled != "no" && uris != "") { split(uris, u, " "); print u[1]; found = 1; exit }
-				types = suites = uris = ""; enabled = "yes"
-			}
-			BEGIN { enabled = "yes" }
-			/^[ \t]*#/ { next }
-			/^[ \t]*$/ { flush(); next }
-			{ key = tolower($1); sub(/:$/, "", key); $1 = ""; sub(/^ +/, "")
-			  if (key == "types") types = $0; else if (key == "suites") suites = $0
-			  else if (key == "uris") uris = $0; else if (key == "enabled") enabled = tolower($0) }
-			END { if (!found) flush() }' "$f"
-	done
-	cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-	awk -v suite="$SUITE" '$1 == "deb" { i = 2; if ($2 ~ /^\[/) { while (i <= NF && $i !~ /\]$/) i++; i++ }
-		if ($(i + 1) == suite) print $i }'
-	return 0
-}
+. "$here/../apt-mirror.sh"
 
 build_tree() {
 	local mirror tmp pkgs
-	mirror=${LFBVNC_XEN_MIRROR:-$(apt_mirror 2>/dev/null | head -n 1 || true)}
+	mirror=${LFBVNC_XEN_MIRROR:-$(apt_mirror "$SUITE" 2>/dev/null | head -n 1 || true)}
 	command -v debootstrap >/dev/null || die "debootstrap is not installed"
 	tmp=$TREE.tmp
 	rm -rf "$tmp"
