@@ -937,6 +937,13 @@ start(struct vnc *v, uint8_t *fb, uint32_t width, uint32_t height,
 	v->running = true;
 	log_info("%s: VNC on %s port %d%s", v->cfg.name, v->cfg.listen,
 	    v->port, v->passwords[0] ? " (password)" : "");
+	/* The address an administrator pastes into a browser: noVNC's
+	   landing page on the web port, which connects at once. */
+	if (v->web_port > 0)
+		log_info("%s: browser viewer at http://%s%s%s:%d/", v->cfg.name,
+		    strchr(v->cfg.listen, ':') != NULL ? "[" : "",
+		    v->cfg.listen,
+		    strchr(v->cfg.listen, ':') != NULL ? "]" : "", v->web_port);
 	return 0;
 }
 

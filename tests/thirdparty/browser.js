@@ -1,22 +1,30 @@
-// browser.js - drives headless Chromium through noVNC for test-browser.sh,
-// with playwright-core (found through NODE_PATH).  Run by the script, which
-// has started lfbvnc-demo (frozen) and lfbvncd with its web server, and
-// which checks the pictures this writes with imgdiff afterwards.
+// browser.js - drives headless Chromium through noVNC for the browser
+// tests (test-browser.sh, test-browser-password.sh, test-gateway.sh),
+// with playwright-core (found through NODE_PATH).  Run by the script,
+// which has started lfbvnc-demo (frozen), lfbvncd and maybe a gateway,
+// and which checks the pictures this writes with imgdiff afterwards.
 //
-// Environment: URL (lfbvncd's web root), VNC_PORT, FB (the demo's
-// framebuffer, a /proc/PID/fd/N path), WIDTH, HEIGHT, DEMO_PID, DEMO_LOG
-// (to freeze and thaw the demo: SIGUSR2, then its log says "paused" or
-// "resumed"), OUT (a directory for the pictures and the browser profile),
-// CHROMIUM (the browser), DEADLINE_MS (the whole run).
+// Environment, every mode: MODE (viewer, the default; gateway; picture),
+// URL (the page to open, see below), WIDTH, HEIGHT (the demos' size), OUT
+// (a directory for the pictures and the browser profile), CHROMIUM (the
+// browser), DEADLINE_MS (the whole run).
 //
-// Steps, each bounded (the demo draws the idle desktop, frozen but while
-// input is sent):
+// MODE=viewer: URL is the landing URL lfbvncd reports (its web root),
+// VNC_PORT the RFB port it must lead to, FB the demo's framebuffer (a
+// /proc/PID/fd/N path), DEMO_PID and DEMO_LOG (to freeze and thaw the
+// demo: SIGUSR2, then its log says "paused" or "resumed"); PASSWORD and
+// WRONG_PASSWORD when the guest has a password.  Steps, each bounded (the
+// demo draws the idle desktop, frozen but while input is sent):
+//  0. with WRONG_PASSWORD: open URL; noVNC must show its credentials
+//     prompt; WRONG_PASSWORD is typed into it, and noVNC must show the
+//     refusal, never connect, and show no frame (OUT/page-wrong.png);
 //  1. as a user: open URL; it must redirect to noVNC's vnc.html with
-//     autoconnect and our RFB port, noVNC must connect
-//     (html.noVNC_connected), and its canvas must come close to the
-//     framebuffer (noVNC asks for Tight with JPEG): OUT/shot-user.png is
-//     the canvas' pixels (whatever CSS scaling shows), OUT/page-user.png
-//     the page as seen;
+//     autoconnect and our RFB port (and no password), noVNC must connect
+//     (html.noVNC_connected) -- with PASSWORD, after its credentials
+//     prompt opened and PASSWORD was typed into it; without, with no
+//     prompt -- and its canvas must come close to the framebuffer (noVNC
+//     asks for Tight with JPEG): OUT/shot-user.png is the canvas' pixels
+//     (whatever CSS scaling shows), OUT/page-user.png the page as seen;
 //  2. the same page with noVNC's SetEncodings stripped of the JPEG quality
 //     levels: the canvas must equal the framebuffer exactly
 //     (OUT/shot-exact1.png);
@@ -25,6 +33,22 @@
 //  4. typed keys must change the terminal, and the canvas must show it
 //     (shot-exact3.png).
 // The frames read from FB go to OUT/frameN.raw (1 to 3) for imgdiff.
+//
+// MODE=gateway: URL is a gateway's web root (websockify --web, routing
+// by token); GUESTS is "TOKEN=FB TOKEN=FB..." (each token's demo
+// framebuffer), UNKNOWN_TOKEN one the gateway does not know.  For each
+// token, noVNC from the gateway with path "websockify?token=TOKEN",
+// lossless as in step 2, must connect and its canvas must equal that
+// guest's frame (OUT/frame-TOKEN.raw, OUT/shot-TOKEN.png) and no other
+// guest's; with UNKNOWN_TOKEN, noVNC must fail to connect.
+//
+// MODE=picture: the web viewer as a user sees it, for the README: URL as
+// in viewer mode (and PASSWORD, FB), the browser window as large as the
+// frame (noVNC scales 1:1), lossless as in step 2; once the canvas equals
+// the frame (OUT/frame-picture.raw, OUT/shot-picture.png), with noVNC's
+// status gone and its control bar open, the page goes to
+// OUT/page-picture.png.
+//
 // Prints one line per step; exits 0, or 1 saying what went wrong (with
 // the pages' console, and OUT/failed-PAGE.png).
 'use strict';
@@ -38,6 +62,7 @@ const env = (k) => {
 		throw new Error(`${k} is not set`);
 	return process.env[k];
 };
+const MODE = process.env.MODE || 'viewer';
 const W = Number(env('WIDTH')), H = Number(env('HEIGHT'));
 const OUT = env('OUT');
 const t0 = Date.now();
@@ -47,18 +72,18 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const left = () => Math.max(0, deadline - Date.now());
 const say = (s) => console.log(`browser.js: ${s} (${since()})`);
 
-// The visible frame, as RGBA like ImageData; the XRGB8888 little-endian
-// octets as read go to OUT/NAME.raw for imgdiff.
-function readFrame(name) {
+// The visible frame of the framebuffer fb, as RGBA like ImageData; the
+// XRGB8888 little-endian octets as read go to OUT/NAME.raw for imgdiff.
+function readFrame(fb, name) {
 	const n = W * H * 4;
 	const buf = Buffer.alloc(n);
-	const fd = fs.openSync(env('FB'), 'r');
+	const fd = fs.openSync(fb, 'r');
 	try {
 		let got = 0;
 		while (got < n) {
 			const r = fs.readSync(fd, buf, got, n - got, got);
 			if (r <= 0)
-				throw new Error(`short read of ${env('FB')}`);
+				throw new Error(`short read of ${fb}`);
 			got += r;
 		}
 	} finally {
@@ -218,18 +243,74 @@ async function newPage(ctx, name) {
 	page.on('pageerror', (e) => page.logs.push(`${name}: page error: ` +
 	    e.message));
 	page.name = name;
+	pages.push(page);
 	return page;
 }
 
-async function connected(page) {
-	await page.waitForSelector('html.noVNC_connected', { state: 'attached',
-	    timeout: Math.min(15000, left()) });
-	say(`${page.name}: noVNC connected`);
+// In the page: where noVNC's connection stands -- "connected", a
+// credentials prompt open, an error shown ("error: TEXT"), or none of
+// these yet (null).
+function noVNCState() {
+	const open = (id, cls) => {
+		const e = document.getElementById(id);
+		return e !== null && e.classList.contains(cls);
+	};
+	if (document.documentElement.classList.contains('noVNC_connected'))
+		return 'connected';
+	if (open('noVNC_credentials_dlg', 'noVNC_open'))
+		return 'credentials';
+	if (open('noVNC_status', 'noVNC_status_error'))
+		return 'error: ' +
+		    document.getElementById('noVNC_status').textContent;
+	return null;
+}
+
+async function waitState(page) {
+	const h = await page.waitForFunction(noVNCState, null,
+	    { polling: 50, timeout: Math.min(15000, left()) });
+	return h.jsonValue();
+}
+
+// Waits until noVNC has connected (or, with want "error", failed).  When
+// password is set, noVNC's credentials prompt must open first and the
+// password is typed into it as a user would; without one, a prompt fails
+// the step, and so does connecting without a prompt when there is one.
+async function connect(page, password, want = 'connected') {
+	let state = await waitState(page);
+	if (password !== undefined) {
+		if (state !== 'credentials')
+			throw new Error(`${page.name}: noVNC did not ask for ` +
+			    `the password (${state})`);
+		say(`${page.name}: noVNC asks for the password`);
+		// The prompt focuses its field after 100 ms: click it.
+		await page.click('#noVNC_password_input', { timeout: 5000 });
+		await page.keyboard.type(password, { delay: 10 });
+		await page.click('#noVNC_credentials_button', { timeout: 5000 });
+		await page.waitForSelector('#noVNC_credentials_dlg.noVNC_open',
+		    { state: 'detached', timeout: 5000 });
+		state = await waitState(page);
+	}
+	if (want === 'connected' ? state !== 'connected' :
+	    !/^error: /.test(state))
+		throw new Error(`${page.name}: noVNC is in state ${state}, ` +
+		    `want ${want}`);
+	say(`${page.name}: noVNC ${state}`);
+}
+
+// Opens url, which must not fail at the HTTP level.
+async function open(page, url) {
+	const resp = await page.goto(url, { timeout: Math.min(10000, left()) });
+	if (resp === null || !resp.ok())
+		throw new Error(`GET ${url}: ${resp && resp.status()}`);
 }
 
 let pages = [];
 
 async function main() {
+	// The picture: the window as large as the frame, so noVNC's
+	// scale-to-fit draws it 1:1.
+	const viewport = MODE === 'picture' ? { width: W, height: H } :
+	    { width: 1024, height: 768 };
 	const ctx = await chromium.launchPersistentContext(
 	    path.join(OUT, 'profile'), {
 		executablePath: env('CHROMIUM'),
@@ -238,16 +319,22 @@ async function main() {
 		args: ['--no-sandbox', '--disable-gpu', '--disable-quic',
 		    '--no-first-run', '--disable-background-networking',
 		    '--disable-component-update', '--disable-sync'],
-		viewport: { width: 1024, height: 768 },
+		viewport,
 	});
 	const watchdog = setTimeout(() => {
 		console.log(`browser.js: FAIL: deadline passed (${since()})`);
 		process.exit(1);
 	}, left());
+	const modes = { viewer: runViewer, gateway: runGateway,
+	    picture: runPicture };
 	try {
-		await run(ctx);
+		if (!(MODE in modes))
+			throw new Error(`unknown MODE ${MODE}`);
+		await modes[MODE](ctx);
 	} catch (e) {
 		for (const page of pages) {
+			if (page.isClosed())
+				continue;
 			for (const l of page.logs.slice(-15))
 				console.log(`browser.js: ${l}`);
 			await page.screenshot({ path: path.join(OUT,
@@ -261,22 +348,55 @@ async function main() {
 	}
 }
 
-async function run(ctx) {
+// The landing URL must lead to noVNC's page, connecting at once to our
+// RFB port, with no password in it (that is typed into the prompt).
+// Returns the page's URL.
+async function landing(page) {
+	await open(page, env('URL'));
+	const u = new URL(page.url());
+	if (u.pathname !== '/vnc.html' ||
+	    u.searchParams.get('port') !== env('VNC_PORT') ||
+	    u.searchParams.get('autoconnect') !== '1' ||
+	    u.searchParams.has('password'))
+		throw new Error(`${env('URL')} led to ${page.url()}`);
+	say(`${page.name}: ${env('URL')} -> ${u.pathname}${u.search}`);
+	return page.url();
+}
+
+async function runViewer(ctx) {
+	const password = process.env.PASSWORD || undefined;
+	const wrong = process.env.WRONG_PASSWORD || undefined;
+	const fb = env('FB');
+
+	// 0. a wrong password: refused, no frame
+	if (wrong !== undefined) {
+		if (password === undefined || wrong === password)
+			throw new Error('WRONG_PASSWORD needs a PASSWORD unlike it');
+		const page = await newPage(ctx, 'wrong');
+		await landing(page);
+		await connect(page, wrong, 'error');
+		const frame = readFrame(fb, 'frame0');
+		// A moment for a late frame to arrive, were one sent.
+		await sleep(500);
+		const state = await page.evaluate(noVNCState);
+		if (state === 'connected')
+			throw new Error('wrong: noVNC connected after all');
+		const r = await waitCanvas(page, frame, 0, true);
+		await page.screenshot({ path: path.join(OUT, 'page-wrong.png'),
+		    timeout: 5000 });
+		if (r.error === undefined && r.ok)
+			throw new Error('wrong: the canvas shows the frame');
+		say(`wrong: no frame shown (${r.error ||
+		    `${r.ndiff} pixels differ`})`);
+		await page.close();
+	}
+
 	// 1. as a user: the web root, its redirect, noVNC's defaults (Tight
 	// with JPEG at quality 6: the picture is close, not equal)
 	const user = await newPage(ctx, 'user');
-	pages.push(user);
-	const resp = await user.goto(env('URL'), { timeout: 10000 });
-	if (resp === null || !resp.ok())
-		throw new Error(`GET ${env('URL')}: ${resp && resp.status()}`);
-	const u = new URL(user.url());
-	if (u.pathname !== '/vnc.html' ||
-	    u.searchParams.get('port') !== env('VNC_PORT') ||
-	    u.searchParams.get('autoconnect') !== '1')
-		throw new Error(`${env('URL')} led to ${user.url()}`);
-	say(`${env('URL')} -> ${u.pathname}${u.search}`);
-	await connected(user);
-	const frame1 = readFrame('frame1');
+	const viewerUrl = await landing(user);
+	await connect(user, password);
+	const frame1 = readFrame(fb, 'frame1');
 	let r = await waitCanvas(user, frame1, 15000, true);
 	await savePictures(user, 'user');
 	if (!r.ok)
@@ -285,19 +405,13 @@ async function run(ctx) {
 	say(`user: the canvas is close to the framebuffer: ${r.ndiff} ` +
 	    `pixels differ, mean abs error ${r.mean.toFixed(3)}`);
 	await user.close();
-	pages = [];
 
 	// 2. the same page, lossless: every pixel
 	const exact = await newPage(ctx, 'exact');
-	pages.push(exact);
 	await exact.addInitScript(losslessShim);
-	await exact.goto(user.url(), { timeout: 10000 });
-	await connected(exact);
-	const shim = await exact.evaluate(() => window.__shim);
-	if (!/^sent /.test(shim))
-		throw new Error('exact: noVNC sent no SetEncodings message of ' +
-		    `its own (${shim}): has noVNC changed?`);
-	say(`exact: ${shim}`);
+	await open(exact, viewerUrl);
+	await connect(exact, password);
+	await checkShim(exact);
 	r = await waitCanvas(exact, frame1, 15000, false);
 	await savePictures(exact, 'exact1');
 	if (!r.ok)
@@ -321,7 +435,7 @@ async function run(ctx) {
 	await exact.mouse.up();
 	await sleep(400);
 	await toggle('paused');
-	const frame2 = readFrame('frame2');
+	const frame2 = readFrame(fb, 'frame2');
 	const d2 = diffBox(frame1, frame2);
 	if (d2.n === 0)
 		throw new Error('the demo did not react to the pointer');
@@ -344,7 +458,7 @@ async function run(ctx) {
 	await exact.keyboard.press('Enter');
 	await sleep(400);
 	await toggle('paused');
-	const frame3 = readFrame('frame3');
+	const frame3 = readFrame(fb, 'frame3');
 	const d3 = diffBox(frame2, frame3);
 	if (d3.n === 0)
 		throw new Error('the demo did not react to the keys');
@@ -355,6 +469,105 @@ async function run(ctx) {
 		throw new Error('exact: the canvas never showed the keys: ' +
 		    describe(r));
 	say('exact: the canvas equals the new frame');
+}
+
+// The lossless shim must have rewritten noVNC's SetEncodings.
+async function checkShim(page) {
+	const shim = await page.evaluate(() => window.__shim);
+	if (!/^sent /.test(shim))
+		throw new Error(`${page.name}: noVNC sent no SetEncodings ` +
+		    `message of its own (${shim}): has noVNC changed?`);
+	say(`${page.name}: ${shim}`);
+}
+
+// noVNC from the gateway, asking it for token's guest.
+function gatewayUrl(token) {
+	const u = new URL('vnc.html', env('URL'));
+	u.searchParams.set('autoconnect', '1');
+	u.searchParams.set('resize', 'scale');
+	u.searchParams.set('path', `websockify?token=${token}`);
+	return u.href;
+}
+
+async function runGateway(ctx) {
+	const guests = env('GUESTS').split(' ').map((g) => {
+		const [token, fb] = g.split('=');
+		return { token, frame: readFrame(fb, `frame-${token}`) };
+	});
+	if (guests.length < 2)
+		throw new Error('GUESTS names fewer than two guests');
+	// The guests' pictures must differ, or no check below could tell
+	// them apart.
+	for (const [i, g] of guests.entries())
+		for (const o of guests.slice(i + 1))
+			if (diffBox(g.frame, o.frame).n === 0)
+				throw new Error(`guests ${g.token} and ${o.token} ` +
+				    'show the same picture');
+
+	for (const g of guests) {
+		const page = await newPage(ctx, g.token);
+		await page.addInitScript(losslessShim);
+		const url = gatewayUrl(g.token);
+		await open(page, url);
+		say(`${g.token}: ${url}`);
+		await connect(page);
+		await checkShim(page);
+		let r = await waitCanvas(page, g.frame, 15000, false);
+		await savePictures(page, g.token);
+		if (!r.ok)
+			throw new Error(`${g.token}: the canvas never equalled ` +
+			    `its guest's framebuffer: ${describe(r)}`);
+		say(`${g.token}: the canvas equals its guest's framebuffer`);
+		for (const o of guests.filter((o) => o !== g)) {
+			r = await waitCanvas(page, o.frame, 0, false);
+			if (r.ok)
+				throw new Error(`${g.token}: the canvas equals ` +
+				    `${o.token}'s framebuffer`);
+			say(`${g.token}: and not ${o.token}'s (${r.ndiff} ` +
+			    'pixels differ)');
+		}
+		await page.close();
+	}
+
+	// A token the gateway does not know: no connection.
+	const token = env('UNKNOWN_TOKEN');
+	const page = await newPage(ctx, 'unknown');
+	await open(page, gatewayUrl(token));
+	await connect(page, undefined, 'error');
+	await page.screenshot({ path: path.join(OUT, 'page-unknown.png'),
+	    timeout: 5000 });
+	await page.close();
+}
+
+async function runPicture(ctx) {
+	const page = await newPage(ctx, 'picture');
+	await page.addInitScript(losslessShim);
+	await landing(page);
+	await connect(page, process.env.PASSWORD || undefined);
+	await checkShim(page);
+	const frame = readFrame(env('FB'), 'frame-picture');
+	const r = await waitCanvas(page, frame, 15000, false);
+	await savePictures(page, 'picture');
+	if (!r.ok)
+		throw new Error('picture: the canvas never equalled the ' +
+		    `framebuffer: ${describe(r)}`);
+	// noVNC shows "Connected" for 1.5 s and folds its control bar away
+	// 2 s after connecting; then the bar is opened again as a user
+	// would, with a click on its handle, so that the picture shows it is
+	// noVNC; 2 s later the bar has dimmed to its idle look, and stays.
+	const bar = (open) => page.waitForFunction((want) =>
+	    !document.getElementById('noVNC_status')
+		.classList.contains('noVNC_open') &&
+	    document.getElementById('noVNC_control_bar')
+		.classList.contains('noVNC_open') === want, open,
+	    { polling: 100, timeout: Math.min(10000, left()) });
+	await bar(false);
+	await page.click('#noVNC_control_bar_handle', { timeout: 5000 });
+	await bar(true);
+	await sleep(2600);
+	await page.screenshot({ path: path.join(OUT, 'page-picture.png'),
+	    timeout: 5000 });
+	say('picture: OUT/page-picture.png');
 }
 
 main().then(() => process.exit(0), (e) => {

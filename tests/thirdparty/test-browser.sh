@@ -1,89 +1,93 @@
 #!/bin/sh
-# test-browser.sh - the browser viewer works: lfbvncd serves Debian's noVNC
-# and lfbvnc-demo's (idle, frozen) screen; headless Chromium opens the web
-# root, which must lead to noVNC connected to the RFB port; noVNC's canvas
-# must be close to the demo's framebuffer with noVNC's defaults (JPEG), and
-# equal to it pixel for pixel with JPEG off; a pointer move and click, then
-# typed keys, sent through the page must change the demo's screen (the
-# pointer where it was aimed), and the canvas must then show each new
-# frame.  browser.js does the browser's part with playwright-core; here
-# the pictures it saves are checked again with imgdiff, against the frames
-# it read, and against wrong frames, which must fail; lfbvncd must have
-# counted the input events.
+# test-browser.sh [password] - the browser viewer works: lfbvncd serves
+# Debian's noVNC and lfbvnc-demo's (idle, frozen) screen; headless Chromium
+# opens the landing URL lfbvncd reports (its listen address and web port
+# in lfbvncctl status), which must lead to noVNC connected to the RFB port;
+# noVNC's canvas must be close to the demo's framebuffer with noVNC's
+# defaults (JPEG), and equal to it pixel for pixel with JPEG off; a pointer
+# move and click, then typed keys, sent through the page must change the
+# demo's screen (the pointer where it was aimed), and the canvas must then
+# show each new frame.  browser.js does the browser's part with
+# playwright-core; here the pictures it saves are checked again with
+# imgdiff, against the frames it read, and against wrong frames, which
+# must fail; lfbvncd must have counted the input events.
+#
+# With "password" (test-browser-password.sh): the guest has a password
+# file, and every page must show noVNC's credentials prompt, into which
+# browser.js types the password (it is never in the URL); first a wrong
+# one, which noVNC must report refused, with no frame shown (the negative
+# control), and lfbvncd must log the refusal.
 #
 # Needs chromium, node and novnc (Debian packages), and playwright-core
-# from npm: taken from $PLAYWRIGHT_CORE_DIR (a node_modules directory) if
-# set, else from tests/thirdparty/node_modules in the build tree, where
-# the first run installs it with "npm install" (network needed once; the
-# directory is not part of the sources, "make distclean" removes it).
-# Skips (77) when one of these is missing or cannot be installed.
+# from npm (see need_browser in lib.sh).  Skips (77) when one of these is
+# missing or cannot be installed.
 #
 # LFBVNC_TEST_KEEP=1 keeps the pictures: page-user.png is the page as a
 # user sees it, shot-*.png noVNC's canvas, frame*.raw the framebuffer.
+#
+# LFBVNC_TEST_PICTURE=FILE: instead of the test, the README's picture of
+# the browser viewer (docs/browser-viewer.png): the demo's "typing"
+# workload (LFBVNC_TEST_PICTURE_WORKLOAD) at 1024x768, run for a few
+# seconds and frozen, shown 1:1 in a window of its size; FILE is written
+# once noVNC's canvas equals the framebuffer (checked again here).  FILE
+# must be an absolute path (tests run in the build directory):
+#   LFBVNC_TEST_PICTURE=$SRC/docs/browser-viewer.png \
+#       make check TESTS=tests/thirdparty/test-browser.sh
 . "$(dirname "$0")/lib.sh"
 
-chromium=${CHROMIUM:-/usr/bin/chromium}
-[ -x "$chromium" ] ||
-	skip "$chromium is not installed (apt-get install chromium)"
-command -v node >/dev/null 2>&1 ||
-	skip "node is not installed (apt-get install nodejs)"
-[ -f /usr/share/novnc/vnc.html ] ||
-	skip "noVNC is not installed (apt-get install novnc)"
+need_browser
 
-# playwright-core: never a browser download, only the library.
-pw_spec=${PLAYWRIGHT_CORE_SPEC:-playwright-core@1}
-nm_dir=$top_builddir/tests/thirdparty
-if [ -n "${PLAYWRIGHT_CORE_DIR:-}" ]; then
-	NODE_PATH=$PLAYWRIGHT_CORE_DIR
-elif [ -f "$nm_dir/node_modules/playwright-core/package.json" ]; then
-	NODE_PATH=$nm_dir/node_modules
-else
-	[ -z "${LFBVNC_TEST_NO_NPM:-}" ] ||
-		skip "playwright-core is not installed, and LFBVNC_TEST_NO_NPM is set"
-	command -v npm >/dev/null 2>&1 ||
-		skip "playwright-core is not installed and npm is missing (apt-get install npm)"
-	echo "installing $pw_spec into $nm_dir/node_modules with npm"
-	# Into a directory of our own, then renamed: a run in parallel
-	# never sees half an installation.
-	tmp=$nm_dir/.npm-$$
-	mkdir -p "$tmp" || fail "mkdir $tmp"
-	if ! PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 timeout 25 npm install \
-	    --prefix "$tmp" --no-save --no-package-lock --no-audit --no-fund \
-	    --fetch-retries=1 --fetch-retry-mintimeout=2000 \
-	    --fetch-retry-maxtimeout=5000 --loglevel=error "$pw_spec" \
-	    >"$work/npm.log" 2>&1; then
-		tail -5 "$work/npm.log"
-		rm -rf "$tmp"
-		skip "cannot install $pw_spec with npm (no network?)"
-	fi
-	# (-T: when a parallel run got there first, keep its copy)
-	mv -T "$tmp/node_modules" "$nm_dir/node_modules" 2>/dev/null
-	rm -rf "$tmp"
-	NODE_PATH=$nm_dir/node_modules
-	echo "installed in $(since_start) s"
+if [ -n "${LFBVNC_TEST_PICTURE:-}" ]; then
+	start_demo "${LFBVNC_TEST_PICTURE_WORKLOAD:-typing}" 1024x768
+	# Long enough for the terminal to fill and the windows to settle.
+	sleep 6
+	freeze
+	start_daemon web
+	landing_url
+	run_browser MODE=picture URL="$url" VNC_PORT="$vnc_port" \
+	    FB="$fb" WIDTH="$width" HEIGHT="$height"
+	compare "$work/shot-picture.png" \
+	    "$work/frame-picture.raw@${width}x${height}" ||
+		fail "shot-picture.png (noVNC's canvas) differs from the frame"
+	cp "$work/page-picture.png" "$LFBVNC_TEST_PICTURE" ||
+		fail "cannot write $LFBVNC_TEST_PICTURE"
+	echo "wrote $LFBVNC_TEST_PICTURE ($(wc -c <"$LFBVNC_TEST_PICTURE") octets)"
+	exit 0
 fi
-export NODE_PATH
-pw_version=$(node -e 'console.log(require("playwright-core/package.json").version)' 2>/dev/null) ||
-	skip "playwright-core is not usable from NODE_PATH=$NODE_PATH"
-echo "playwright-core $pw_version from $NODE_PATH, $("$chromium" --version 2>/dev/null)"
+
+password='' wrong=''
+case ${1:-} in
+password)
+	password=br0wser-Pw
+	wrong=not-the-pw
+	printf '%s\n' "$password" >"$work/vnc.pw"
+	chmod 600 "$work/vnc.pw"
+	set -- -o "password-file=$work/vnc.pw"
+	;;
+'') ;;
+*) fail "usage: test-browser.sh [password]" ;;
+esac
 
 start_demo idle 800x600
 freeze
-start_daemon web
+start_daemon web "$@"
+landing_url
+[ "$url" = "http://127.0.0.1:$web_port/" ] ||
+	fail "lfbvncd reports the web viewer at $url, not on port $web_port"
+if [ -n "$password" ]; then
+	grep -q "demo: VNC on 127.0.0.1 port $vnc_port (password)" \
+	    "$work/lfbvncd.log" || fail "lfbvncd does not say the guest has a password"
+fi
 
-# The browser's part: bounded by its own deadline and by timeout(1),
-# within what is left of the watchdog's time (an npm install took some).
-left=$((limit - 6 - $(elapsed)))
-[ $left -ge 15 ] || fail "only $left s left for the browser"
-browser_ok=yes
-strays=yes
-URL=http://127.0.0.1:$web_port/ VNC_PORT=$vnc_port FB=$fb WIDTH=$width \
-    HEIGHT=$height DEMO_PID=$demo_pid DEMO_LOG=$work/demo.log OUT=$work \
-    CHROMIUM=$chromium DEADLINE_MS=$(((left - 3) * 1000)) \
-    timeout "$left" node "$(dirname "$0")/browser.js" \
-    >"$work/browser.log" 2>&1 || browser_ok=no
-cat "$work/browser.log"
-[ $browser_ok = yes ] || fail "browser.js failed"
+run_browser URL="$url" VNC_PORT="$vnc_port" FB="$fb" WIDTH="$width" \
+    HEIGHT="$height" DEMO_PID="$demo_pid" DEMO_LOG="$demo_log" \
+    PASSWORD="$password" WRONG_PASSWORD="$wrong"
+if [ -n "$password" ]; then
+	n=$(grep -c "password check failed" "$work/lfbvncd.log")
+	[ "$n" -eq 1 ] ||
+		fail "lfbvncd logged $n failed password checks, want 1 (the wrong one)"
+	echo "ok: lfbvncd refused the wrong password, and only it"
+fi
 
 # The pictures again, with imgdiff.  noVNC's defaults (Tight with JPEG,
 # quality 6) make the user's picture close only: mean and per 16x16 block
