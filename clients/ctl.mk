@@ -7,5 +7,5 @@ clients_lfbvncctl_LDADD = common/libcommon.a
 
 # Its man page, installed by directory name: the man*_MANS variables
 # belong to other fragments.
-ctlman8dir = $(mandir)/man8
-dist_ctlman8_DATA = docs/lfbvncctl.8
+ctlman1dir = $(mandir)/man1
+dist_ctlman1_DATA = docs/lfbvncctl.1

@@ -34,3 +34,7 @@ include daemon/ctl.mk
 
 daemonman8dir = $(mandir)/man8
 dist_daemonman8_DATA = docs/lfbvncd.8
+# The xl keys of Xen guests, lfbvnc-xl(5): installed with or without the
+# Xen backend, like lfbvncd(8) that refers to it.
+xlman5dir = $(mandir)/man5
+dist_xlman5_DATA = docs/lfbvnc-xl.5

@@ -12,6 +12,7 @@ include tests/providers/local.mk
 include tests/daemon/local.mk
 include tests/thirdparty/local.mk
 include tests/integration/local.mk
+include tests/docs/local.mk
 if !SANITIZERS
 TESTS += tests/xen/run-e2e-trap.sh
 endif
