@@ -102,6 +102,7 @@ struct backend_xen {
 	size_t guest_mode_len;
 	bool have_guest_mode;
 	bool guest_mode_too_long;
+	bool guest_mode_noted;		/* its refusal is in b.note already */
 	xenforeignmemory_handle *fmem;
 	xendevicemodel_handle *dmod;
 	uint64_t bar, vram_size;
@@ -153,6 +154,7 @@ set_guest_mode(struct backend_xen *x, const char *v, size_t len)
 {
 	x->have_guest_mode = len > 0;
 	x->guest_mode_too_long = len > XENMODE_MAX_LEN;
+	x->guest_mode_noted = false;
 	x->guest_mode_len = 0;
 	if (len > 0 && len <= XENMODE_MAX_LEN) {
 		memcpy(x->guest_mode, v, len);
@@ -199,6 +201,14 @@ read_mode(struct backend_xen *x, struct backend_mode *m, char *why,
 		/* A bad guest value is reported, and the config used. */
 		if (x->cfg_mode[0] == '\0')
 			return rc;
+		/* Noted once per value the guest writes: read_mode runs
+		   again for the same value when the worker follows it. */
+		if (!x->guest_mode_noted) {
+			snprintf(x->b.note, sizeof(x->b.note), "the guest's "
+			    "%s is refused (%s): using lfbvnc_mode %s",
+			    MODE_KEY, why, x->cfg_mode);
+			x->guest_mode_noted = true;
+		}
 	}
 	if (x->cfg_mode[0] == '\0') {
 		snprintf(why, whylen, "no display mode: set lfbvnc_mode in the "

@@ -75,6 +75,8 @@ struct backend {
 	bool fb_can_shrink;		/* fb's file may be truncated under
 					   us: read it under fbguard.h */
 	char why[BACKEND_WHY];		/* reason of the last failure */
+	char note[BACKEND_WHY];		/* a problem worked around, for the
+					   worker to log and clear; "" none */
 };
 
 struct conf_guest;

@@ -48,6 +48,7 @@ enum kw_type {
 	KW_RATE,	/* Hz, min..max, stored as 1000 / Hz ms */
 	KW_MODE,	/* WxHxBPP[@stride]: digits, 'x' and '@' only */
 	KW_PATHLIST,	/* absolute paths separated by ':' */
+	KW_LISTEN,	/* PORT | IPV4:PORT | [IPV6]:PORT */
 };
 
 #define KW_GLOBAL	0x01	/* a field of struct conf, not of a guest */
@@ -80,6 +81,8 @@ static const struct keyword keywords[] = {
 	{ "user", KW_ID, KW_GLOBAL | KW_EMPTY_OK, C_(user), 0, 0, 0 },
 	{ "xl-config-dirs", KW_PATHLIST, KW_GLOBAL | KW_EMPTY_OK,
 	    C_(xl_config_dirs), 0, 0, 0 },
+	{ "metrics-listen", KW_LISTEN, KW_GLOBAL | KW_EMPTY_OK,
+	    C_(metrics_listen), 0, 0, 0 },
 
 	{ "backend", KW_BACKEND, 0, G_(backend), 0, 0, 1u << 0 },
 	{ "socket", KW_PATH, KW_EMPTY_OK | KW_SOCKET, G_(socket),
@@ -366,6 +369,21 @@ kw_store(const struct keyword *kw, void *base, const char *v, char *err,
 			if (strchr(p, ':') == NULL)
 				break;
 		}
+		memcpy(field, v, len + 1);
+		return 0;
+	}
+	case KW_LISTEN: {
+		char addr[CONF_ADDR_MAX];
+		int family, port;
+
+		if (len >= kw->size) {
+			say(err, errlen, "too long (at most %zu octets)",
+			    kw->size - 1);
+			return -ENAMETOOLONG;
+		}
+		if (len > 0 && conf_listen_parse(v, addr, &family, &port, err,
+		    errlen) != 0)
+			return -EINVAL;
 		memcpy(field, v, len + 1);
 		return 0;
 	}
@@ -704,15 +722,19 @@ addr_overlap(const struct addr *a, const struct addr *b)
 	return addr_any(b);
 }
 
-/* The ports a guest binds: port, and web-port when web is on; 0 = none. */
+/*
+ * The ports a guest binds: port, and web-port when web is on.  0 binds
+ * none (or an ephemeral one), and an xl guest's -1 is not allocated yet:
+ * neither can collide.
+ */
 static int
 guest_ports(const struct conf_guest *g, int ports[2])
 {
 	int n = 0;
 
-	if (g->port != 0)
+	if (g->port > 0)
 		ports[n++] = g->port;
-	if (g->web && g->web_port != 0)
+	if (g->web && g->web_port > 0)
 		ports[n++] = g->web_port;
 	return n;
 }
@@ -882,12 +904,40 @@ out:
 }
 
 int
+conf_guest_check(const struct conf_guest *g, char *why, size_t whylen)
+{
+	char err[ERR_MAX];
+	int port;
+
+	/* A bad name is not printed: it may hold anything. */
+	if (!conf_guest_name_ok(g->name)) {
+		say(why, whylen, "a guest has a bad name");
+		return -EINVAL;
+	}
+	if (policy_params_check(&g->policy, err, sizeof(err)) != 0) {
+		say(why, whylen, "guest %s: %s", g->name, err);
+		return -EINVAL;
+	}
+	if (g->backend == CONF_BACKEND_LFBSHM && g->socket[0] == '\0') {
+		say(why, whylen, "guest %s: backend lfbshm needs a socket",
+		    g->name);
+		return -EINVAL;
+	}
+	if (guest_conflict(g, g, &port)) {
+		say(why, whylen, "guest %s: port and web-port are both %d",
+		    g->name, port);
+		return -EADDRINUSE;
+	}
+	return 0;
+}
+
+int
 conf_check(const struct conf *c, char *why, size_t whylen)
 {
 	const struct conf_guest *g;
 	char err[ERR_MAX];
 	size_t i, j;
-	int port;
+	int port, rc;
 
 	if (c->nguests > CONF_MAX_GUESTS) {
 		say(why, whylen, "too many guests (%zu, at most %d)",
@@ -900,37 +950,78 @@ conf_check(const struct conf *c, char *why, size_t whylen)
 	}
 	for (i = 0; i < c->nguests; i++) {
 		g = &c->guests[i];
-		if (!conf_guest_name_ok(g->name)) {
-			say(why, whylen, "guest %zu: bad name", i + 1);
-			return -EINVAL;
-		}
-		if (policy_params_check(&g->policy, err, sizeof(err)) != 0) {
-			say(why, whylen, "guest %s: %s", g->name, err);
-			return -EINVAL;
-		}
-		if (g->backend == CONF_BACKEND_LFBSHM && g->socket[0] == '\0') {
-			say(why, whylen, "guest %s: backend lfbshm needs "
-			    "a socket", g->name);
-			return -EINVAL;
-		}
-		for (j = 0; j <= i; j++) {
-			if (j < i && strcmp(g->name, c->guests[j].name) == 0) {
+		if ((rc = conf_guest_check(g, why, whylen)) < 0)
+			return rc;
+		for (j = 0; j < i; j++) {
+			if (strcmp(g->name, c->guests[j].name) == 0) {
 				say(why, whylen, "guest %s: defined twice",
 				    g->name);
 				return -EINVAL;
 			}
 			if (!guest_conflict(g, &c->guests[j], &port))
 				continue;
-			if (i == j)
-				say(why, whylen, "guest %s: port and web-port "
-				    "are both %d", g->name, port);
-			else
-				say(why, whylen, "guest %s: port %d on %s is "
-				    "already used by guest %s", g->name, port,
-				    g->listen, c->guests[j].name);
+			say(why, whylen, "guest %s: port %d on %s is already "
+			    "used by guest %s", g->name, port, g->listen,
+			    c->guests[j].name);
 			return -EADDRINUSE;
 		}
 	}
+	return 0;
+}
+
+int
+conf_listen_parse(const char *spec, char addr[CONF_ADDR_MAX], int *family,
+    int *port, char *why, size_t whylen)
+{
+	unsigned char a[16];
+	const char *colon, *a0, *a1, *portstr;
+	uint32_t u;
+	size_t n;
+
+	if (spec[0] >= '0' && spec[0] <= '9' && strchr(spec, ':') == NULL &&
+	    strchr(spec, '.') == NULL) {
+		a0 = "127.0.0.1";
+		a1 = a0 + strlen(a0);
+		portstr = spec;
+	} else if (spec[0] == '[') {
+		a0 = spec + 1;
+		if ((a1 = strchr(a0, ']')) == NULL || a1[1] != ':') {
+			say(why, whylen, "expected [IPV6]:PORT");
+			return -EINVAL;
+		}
+		portstr = a1 + 2;
+	} else {
+		a0 = spec;
+		if ((colon = strrchr(spec, ':')) == NULL ||
+		    memchr(spec, ':', (size_t)(colon - spec)) != NULL) {
+			say(why, whylen, "expected PORT, IPV4:PORT or "
+			    "[IPV6]:PORT");
+			return -EINVAL;
+		}
+		a1 = colon;
+		portstr = colon + 1;
+	}
+	n = (size_t)(a1 - a0);
+	if (n == 0 || n >= CONF_ADDR_MAX) {
+		say(why, whylen, "expected a numeric address before the port");
+		return -EINVAL;
+	}
+	memcpy(addr, a0, n);
+	addr[n] = '\0';
+	if (parse_u32(portstr, 1, 65535, &u) != 0) {
+		say(why, whylen, "the port must be 1..65535");
+		return -EINVAL;
+	}
+	if (spec[0] != '[' && inet_pton(AF_INET, addr, a) == 1)
+		*family = AF_INET;
+	else if (spec[0] == '[' && inet_pton(AF_INET6, addr, a) == 1)
+		*family = AF_INET6;
+	else {
+		say(why, whylen, "\"%s\" is not a numeric %s address", addr,
+		    spec[0] == '[' ? "IPv6" : "IPv4");
+		return -EINVAL;
+	}
+	*port = (int)u;
 	return 0;
 }
 
@@ -1018,6 +1109,7 @@ conf_guest_format(const struct conf_guest *g, char *buf, size_t len)
 		case KW_ADDR:
 		case KW_MODE:
 		case KW_PATHLIST:
+		case KW_LISTEN:
 			out_quoted(&o, (const char *)field, kw->size);
 			break;
 		case KW_INT:

@@ -38,6 +38,7 @@
 				   not starting with '.' or '-' */
 #define CONF_PATH_MAX	256
 #define CONF_ADDR_MAX	64
+#define CONF_LISTEN_MAX	(CONF_ADDR_MAX + 8)	/* "[ADDR]:PORT" */
 #define CONF_MAX_GUESTS	256
 #define CONF_LINE_MAX	1024	/* octets, without the newline */
 #define CONF_FILE_MAX	(1024 * 1024)
@@ -57,7 +58,7 @@ struct conf_guest {
 	int port;			/* RFB + websocket; 0 = ephemeral */
 	char password_file[CONF_PATH_MAX];	/* "" = none */
 	bool web;			/* serve noVNC */
-	int web_port;			/* 0 = ephemeral when web is on */
+	int web_port;			/* 0 = no web client */
 	bool unsafe_no_auth;		/* non-loopback without password */
 	uint32_t max_clients;		/* 0 = unlimited */
 	uint32_t tile;			/* scanner tile edge, pixels */
@@ -81,6 +82,8 @@ struct conf {
 	char user[CONF_NAME_MAX + 1];	/* workers drop to this user */
 	char xl_config_dirs[CONF_PATH_MAX];	/* ':'-separated; "" = no
 					   Xen discovery */
+	char metrics_listen[CONF_LISTEN_MAX];	/* Prometheus endpoint,
+					   "" = off (conf_listen_parse) */
 	struct conf_guest defaults;	/* globals, inherited by guests */
 	size_t nguests;
 	struct conf_guest guests[CONF_MAX_GUESTS];
@@ -117,10 +120,31 @@ int conf_set(struct conf *c, struct conf_guest *guest, const char *key,
 int conf_set_option(struct conf *c, struct conf_guest *guest,
     const char *option, char *why, size_t whylen);
 
-/* Cross-checks after loading: unique names and ports, policy ranges. */
+/*
+ * Cross-checks after loading: the globals' scan policy, every guest
+ * through conf_guest_check, then unique names and ports across guests.
+ */
 int conf_check(const struct conf *c, char *why, size_t whylen);
 
+/*
+ * The checks of one guest on its own, wherever it comes from (a guest
+ * block, an xl file): its name, its scan policy (ranges and the
+ * relations between the intervals), a socket for lfbshm, its port and
+ * web-port apart (a negative port, still to be allocated, is not
+ * compared).  Messages: "guest NAME: problem".
+ */
+int conf_guest_check(const struct conf_guest *g, char *why, size_t whylen);
+
 const struct conf_guest *conf_find(const struct conf *c, const char *name);
+
+/*
+ * A listener given as "PORT" (meaning 127.0.0.1:PORT), "IPV4:PORT" or
+ * "[IPV6]:PORT", numeric only, port 1..65535: the address (without
+ * brackets) into addr, its family (AF_INET or AF_INET6) and the port.
+ * Returns 0, or -EINVAL with the reason in why.
+ */
+int conf_listen_parse(const char *spec, char addr[CONF_ADDR_MAX],
+    int *family, int *port, char *why, size_t whylen);
 bool conf_guest_name_ok(const char *name);
 
 /*

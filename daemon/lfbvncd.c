@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,17 +15,27 @@
 #include "conf.h"
 #include "log.h"
 #include "master.h"
+#include "metricsd.h"
 #include "worker.h"
 
 #define DEFAULT_CONF	SYSCONFDIR "/lfbvnc/lfbvncd.conf"
 #define MAX_OVERRIDES	64
+
+/* Long options only: none of them has a letter, so that none is typed
+   by mistake. */
+enum { OPT_DEBUG_NO_SECCOMP = 256 };
+
+static const struct option long_options[] = {
+	{ "debug-no-seccomp", no_argument, NULL, OPT_DEBUG_NO_SECCOMP },
+	{ NULL, 0, NULL, 0 }
+};
 
 static void
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
 "usage: lfbvncd [-dnsv] [-f file] [-c control-socket] [-g name=socket]...\n"
-"               [-o key=value]...\n"
+"               [-o key=value]... [--debug-no-seccomp]\n"
 "  -f file          configuration (default " DEFAULT_CONF ")\n"
 "  -g name=socket   serve the lfbshm provider at socket as guest name\n"
 "                   (no configuration file needed)\n"
@@ -33,7 +44,10 @@ usage(int status)
 "  -c path          control socket\n"
 "  -n               check the configuration and exit\n"
 "  -s               log to syslog instead of stderr\n"
-"  -v               more verbose (twice: libvncserver's log too)\n");
+"  -v               more verbose (twice: libvncserver's log too)\n"
+"  --debug-no-seccomp\n"
+"                   workers serve WITHOUT their seccomp filter: only for\n"
+"                   valgrind, which cannot run it (docs/SECURITY.md)\n");
 	exit(status);
 }
 
@@ -55,13 +69,19 @@ main(int argc, char **argv)
 {
 	static struct conf conf;
 	const char *conf_path = NULL, *control = NULL, *worker = NULL;
+	const char *metrics_user = NULL;
 	char *overrides[MAX_OVERRIDES], *guests[MAX_OVERRIDES];
 	int noverrides = 0, nguests = 0, check = 0, use_syslog = 0;
-	int verbose = 0, ipc_fd = -1, status_fd = -1, ch, i;
+	int verbose = 0, ipc_fd = -1, status_fd = -1, metrics_fd = -1, ch, i;
+	bool debug_no_seccomp = false;
 	char why[512];
 
-	while ((ch = getopt(argc, argv, "c:df:g:hno:svW:I:S:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:df:g:hno:svW:I:S:M:U:",
+	    long_options, NULL)) != -1) {
 		switch (ch) {
+		case OPT_DEBUG_NO_SECCOMP:
+			debug_no_seccomp = true;
+			break;
 		case 'c':
 			control = optarg;
 			break;
@@ -102,6 +122,12 @@ main(int argc, char **argv)
 		case 'S':
 			status_fd = atoi(optarg);
 			break;
+		case 'M':
+			metrics_fd = atoi(optarg);
+			break;
+		case 'U':
+			metrics_user = optarg;
+			break;
 		default:
 			usage(2);
 		}
@@ -113,7 +139,14 @@ main(int argc, char **argv)
 	if (worker != NULL) {
 		if (ipc_fd < 3 || status_fd < 3)
 			fatalx("-W needs -I and -S (internal use)");
-		return worker_exec_main(worker, ipc_fd, status_fd, use_syslog);
+		return worker_exec_main(worker, ipc_fd, status_fd, use_syslog,
+		    debug_no_seccomp);
+	}
+	if (metrics_fd != -1) {
+		if (metrics_fd < 3 || ipc_fd < 3 || metrics_user == NULL)
+			fatalx("-M needs -I and -U (internal use)");
+		return metricsd_child_main(metrics_fd, ipc_fd, metrics_user,
+		    use_syslog, debug_no_seccomp);
 	}
 
 	log_init(argv[0], use_syslog);
@@ -172,5 +205,5 @@ main(int argc, char **argv)
 		return 0;
 	}
 	return master_main(&conf, conf_path, overrides, noverrides,
-	    self_exe(), use_syslog != 0);
+	    self_exe(), use_syslog != 0, debug_no_seccomp);
 }

@@ -16,7 +16,9 @@ daemon_libdaemon_a_SOURCES = \
 	daemon/worker.c daemon/worker.h \
 	daemon/privdrop.c daemon/privdrop.h \
 	daemon/sandbox.c daemon/sandbox.h \
-	daemon/master.c daemon/master.h
+	daemon/master.c daemon/master.h \
+	daemon/metrics.c daemon/metrics.h \
+	daemon/metricsd.c daemon/metricsd.h
 
 sbin_PROGRAMS += daemon/lfbvncd
 daemon_lfbvncd_SOURCES = daemon/lfbvncd.c

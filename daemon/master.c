@@ -29,6 +29,8 @@
 #include "lfbshm.h"
 #include "log.h"
 #include "master.h"
+#include "metrics.h"
+#include "metricsd.h"
 #include "policy.h"
 #include "status.h"
 #include "worker.h"
@@ -64,6 +66,7 @@ struct master {
 	int noverrides;
 	const char *self;
 	bool use_syslog;		/* workers get -s too */
+	bool debug_no_seccomp;		/* and --debug-no-seccomp */
 	struct event_base *base;
 	struct control *ctl;
 	struct child *children;
@@ -75,6 +78,8 @@ struct master {
 #ifdef HAVE_XEN
 	struct xendisco *xd;
 #endif
+	struct metricsd *metrics;	/* NULL: metrics-listen is off */
+	char metrics_listen[CONF_LISTEN_MAX];	/* as read at start */
 };
 
 static uint64_t
@@ -148,7 +153,7 @@ spawn(struct child *c)
 {
 	struct master *m = c->m;
 	char text[CONF_LINE_MAX * 64], fdbuf[2][16];
-	char *argv[12];
+	char *argv[16];
 	int sv[2], n, argc = 0;
 	pid_t pid;
 
@@ -190,6 +195,8 @@ spawn(struct child *c)
 			    "-v");
 		if (m->use_syslog)
 			argv[argc++] = (char *)"-s";
+		if (m->debug_no_seccomp)
+			argv[argc++] = (char *)"--debug-no-seccomp";
 		argv[argc] = NULL;
 		execv(m->self, argv);
 		_exit(127);
@@ -314,8 +321,10 @@ on_sigchld(evutil_socket_t sig, short what, void *arg)
 		for (c = m->children; c != NULL; c = c->next)
 			if (c->pid == pid)
 				break;
-		if (c == NULL)
+		if (c == NULL) {
+			metricsd_reaped(m->metrics, pid, status);
 			continue;
+		}
 		c->pid = 0;
 		if (c->ipc != -1) {
 			close(c->ipc);
@@ -375,13 +384,33 @@ read_status(const struct child *c, struct worker_status *out)
 	return false;
 }
 
+/*
+ * The copy both "status --json" and the metrics show: false when the
+ * worker is not running or its page stays torn.
+ */
+static bool
+guest_status(const struct child *c, struct worker_status *s)
+{
+	struct timespec ts;
+	clockid_t cpu;
+
+	if (c->pid <= 0 || !read_status(c, s))
+		return false;
+	/* The worker publishes only when something happens: read the live
+	   figures here. */
+	if (clock_getcpuclockid(c->pid, &cpu) == 0 &&
+	    clock_gettime(cpu, &ts) == 0)
+		s->cpu_usec = (uint64_t)ts.tv_sec * 1000000 +
+		    (uint64_t)ts.tv_nsec / 1000;
+	s->uptime_ms = now_ms() - c->started_ms;
+	return true;
+}
+
 static void
 status_guest(struct evbuffer *b, const struct child *c)
 {
 	struct worker_status s;
-	struct timespec ts;
-	clockid_t cpu;
-	bool first = true, ok = c->pid > 0 && read_status(c, &s);
+	bool first = true, ok = guest_status(c, &s);
 
 	evbuffer_add_printf(b, "{");
 	json_kv_str(b, &first, "name", c->g.name);
@@ -396,13 +425,6 @@ status_guest(struct evbuffer *b, const struct child *c)
 		evbuffer_add_printf(b, "}");
 		return;
 	}
-	/* The worker publishes only when something happens: read the live
-	   figures here. */
-	if (clock_getcpuclockid(c->pid, &cpu) == 0 &&
-	    clock_gettime(cpu, &ts) == 0)
-		s.cpu_usec = (uint64_t)ts.tv_sec * 1000000 +
-		    (uint64_t)ts.tv_nsec / 1000;
-	s.uptime_ms = now_ms() - c->started_ms;
 	json_worker_status(b, &first, &s);
 	evbuffer_add_printf(b, "}");
 }
@@ -426,6 +448,35 @@ ctl_status(void *arg, struct evbuffer *out)
 	}
 	evbuffer_add_printf(out, "]}");
 	return 0;
+}
+
+/* The metrics child asks: the same copies as ctl_status (metricsd.h). */
+static int
+metrics_scrape(void *arg, struct evbuffer *out)
+{
+	struct master *m = arg;
+	const struct child *c;
+	struct metrics_guest *g;
+	size_t n = 0;
+	int rc;
+
+	for (c = m->children; c != NULL; c = c->next)
+		n += !c->removed;
+	if ((g = calloc(n > 0 ? n : 1, sizeof(*g))) == NULL)
+		return -ENOMEM;
+	n = 0;
+	for (c = m->children; c != NULL; c = c->next) {
+		if (c->removed)
+			continue;
+		g[n].name = c->g.name;
+		g[n].running = c->pid > 0;
+		g[n].restarts = c->restarts;
+		g[n].have_status = guest_status(c, &g[n].status);
+		n++;
+	}
+	rc = metrics_render(out, g, n, METRICSD_REPLY_MAX);
+	free(g);
+	return rc;
 }
 
 static int
@@ -548,6 +599,10 @@ reload(struct master *m, char *why, size_t whylen)
 	for (i = 0; i < nc->nguests; i++)
 		if (find_child(m, nc->guests[i].name) == NULL)
 			add_child(m, &nc->guests[i]);
+	if (strcmp(nc->metrics_listen, m->metrics_listen) != 0)
+		log_warnx("metrics-listen is now \"%s\" in the file, \"%s\" "
+		    "in use: the change takes effect when lfbvncd restarts",
+		    nc->metrics_listen, m->metrics_listen);
 	memcpy(m->conf, nc, sizeof(*nc));
 	free(nc);
 	reap_removed(m);
@@ -821,6 +876,7 @@ on_stop(evutil_socket_t sig, short what, void *arg)
 	    m->children ? "the workers" : "");
 	notify_systemd("STOPPING=1");
 	m->stopping = true;
+	metricsd_stop(m->metrics);
 	for (c = m->children; c != NULL; c = c->next)
 		stop_child(c);
 	reap_removed(m);
@@ -849,7 +905,7 @@ on_sighup(evutil_socket_t sig, short what, void *arg)
 int
 master_main(struct conf *conf, const char *conf_path,
     char *const *overrides, int noverrides, const char *self,
-    bool use_syslog)
+    bool use_syslog, bool debug_no_seccomp)
 {
 	struct master m;
 	struct child *c;
@@ -864,6 +920,11 @@ master_main(struct conf *conf, const char *conf_path,
 	m.noverrides = noverrides;
 	m.self = self;
 	m.use_syslog = use_syslog;
+	m.debug_no_seccomp = debug_no_seccomp;
+	if (debug_no_seccomp)
+		log_warnx("--debug-no-seccomp: the workers will serve clients "
+		    "WITHOUT their seccomp filter; this is for running under "
+		    "valgrind, never for production");
 	signal(SIGPIPE, SIG_IGN);
 	m.base = event_base_new();
 	if (m.base == NULL)
@@ -888,6 +949,13 @@ master_main(struct conf *conf, const char *conf_path,
 	    conf->control_group[0] ? conf->control_group : NULL, &ctl_ops, &m,
 	    &m.ctl) < 0)
 		goto out;
+	/* Read at start only: a reload says when it changed (reload). */
+	snprintf(m.metrics_listen, sizeof(m.metrics_listen), "%s",
+	    conf->metrics_listen);
+	if (conf->metrics_listen[0] != '\0' && metricsd_open(m.base,
+	    conf->metrics_listen, conf->user, self, use_syslog,
+	    debug_no_seccomp, metrics_scrape, &m, &m.metrics) < 0)
+		goto out;
 
 	for (i = 0; i < conf->nguests; i++)
 		add_child(&m, &conf->guests[i]);
@@ -906,6 +974,7 @@ master_main(struct conf *conf, const char *conf_path,
 	rc = 0;
 out:
 	control_close(m.ctl);
+	metricsd_close(m.metrics);
 #ifdef HAVE_XEN
 	xendisco_close(m.xd);
 #endif

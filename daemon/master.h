@@ -14,10 +14,12 @@
  * the file plus command-line ones); conf_path is re-read on SIGHUP (NULL:
  * nothing to reload).  self is the executable workers are started from.
  * use_syslog: the master logs to syslog (-s), so its workers must too.
+ * debug_no_seccomp: its workers serve without their seccomp filter
+ * (--debug-no-seccomp, for valgrind only; docs/SECURITY.md).
  * Returns the exit status.
  */
 int master_main(struct conf *conf, const char *conf_path,
     char *const *overrides, int noverrides, const char *self,
-    bool use_syslog);
+    bool use_syslog, bool debug_no_seccomp);
 
 #endif /* LFBVNC_MASTER_H */

@@ -71,6 +71,7 @@ struct worker {
 	struct worker_status *st;
 	struct worker_status s;		/* private copy, published */
 	bool dropped;			/* running as the unprivileged user */
+	bool said_no_mode;		/* logged that the guest has none */
 };
 
 static uint64_t
@@ -164,6 +165,16 @@ static void schedule(struct worker *w);
 static void scan(struct worker *w);
 static void backend_lost(struct worker *w);
 
+/* Backends log nothing: what one worked around is logged here, once. */
+static void
+log_note(struct worker *w)
+{
+	if (w->be->note[0] == '\0')
+		return;
+	log_warnx("%s: %s", w->g.name, w->be->note);
+	w->be->note[0] = '\0';
+}
+
 /* (Re)build the scanner and the VNC framebuffer for the current mode. */
 static int
 remode(struct worker *w)
@@ -175,9 +186,18 @@ remode(struct worker *w)
 
 	/* No padding for the memcmp below to find different. */
 	memset(&m, 0, sizeof(m));
-	if ((rc = w->be->ops->get_mode(w->be, &m)) < 0) {
+	rc = w->be->ops->get_mode(w->be, &m);
+	log_note(w);
+	if (rc < 0) {
 		if (rc != -ENODATA)
 			set_error(w, "bad display mode: %s", w->be->why);
+		else if (!w->said_no_mode) {
+			/* Not an error (the guest may publish one later), but
+			   a black screen needs a reason in the log. */
+			log_warnx("%s: %s; until then the clients see a black "
+			    "640x480 screen", w->g.name, w->be->why);
+			w->said_no_mode = true;
+		}
 		return rc;
 	}
 	if (w->have_scanner && memcmp(&m, &w->mode, sizeof(m)) == 0) {
@@ -653,6 +673,7 @@ on_ipc(evutil_socket_t fd, short what, void *arg)
 	    w->be->ops->mode_hint == NULL)
 		return;
 	rc = w->be->ops->mode_hint(w->be, msg.arg, msg.len);
+	log_note(w);
 	if (rc < 0) {
 		log_warnx("%s: the guest's mode key is refused (%s): keeping "
 		    "%ux%u", w->g.name, w->be->why, w->mode.width,
@@ -678,7 +699,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 
 int
 worker_main(const struct conf *c, const struct conf_guest *g, int ipc_fd,
-    struct worker_status *st)
+    struct worker_status *st, bool debug_no_seccomp)
 {
 	char why[256];
 	struct worker *w;
@@ -770,10 +791,18 @@ worker_main(const struct conf *c, const struct conf_guest *g, int ipc_fd,
 		log_info("%s: running as %s", g->name, c->user);
 	}
 	/* With or without a user: no process, program or identity change
-	   from here on (sandbox.h). */
-	if (sandbox_apply(&nrefused, why, sizeof(why)) < 0)
-		fatalx("%s: %s", g->name, why);
-	log_info("%s: sandbox on: %u system calls refused", g->name, nrefused);
+	   from here on (sandbox.h).  Valgrind cannot run a process that
+	   calls seccomp(2), hence the debugging switch, said at every
+	   start. */
+	if (debug_no_seccomp) {
+		log_warnx("%s: SANDBOX OFF: serving without the seccomp filter "
+		    "(--debug-no-seccomp, for valgrind only)", g->name);
+	} else {
+		if (sandbox_apply(&nrefused, why, sizeof(why)) < 0)
+			fatalx("%s: %s", g->name, why);
+		log_info("%s: sandbox on: %u system calls refused", g->name,
+		    nrefused);
+	}
 	if (vnc_start(w->vnc) < 0)
 		fatalx("%s: cannot start the VNC server", g->name);
 	publish(w, true);
@@ -810,7 +839,7 @@ out:
  */
 int
 worker_exec_main(const char *name, int ipc_fd, int status_fd,
-    int use_syslog)
+    int use_syslog, bool debug_no_seccomp)
 {
 	static char text[CONF_LINE_MAX * 64];
 	struct worker_status *st;
@@ -839,7 +868,7 @@ worker_exec_main(const char *name, int ipc_fd, int status_fd,
 	if (st == MAP_FAILED)
 		fatal("worker %s: status page", name);
 	close(status_fd);
-	rc = worker_main(c, g, ipc_fd, st);
+	rc = worker_main(c, g, ipc_fd, st, debug_no_seccomp);
 	munmap(st, sizeof(*st));
 	free(c);
 	return rc;

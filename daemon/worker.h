@@ -11,6 +11,7 @@
 #ifndef LFBVNC_WORKER_H
 #define LFBVNC_WORKER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "conf.h"
@@ -32,13 +33,16 @@ struct worker_msg {
 _Static_assert(sizeof(struct worker_msg) == 8 + WORKER_MSG_ARG,
     "no padding: one datagram is exactly one message");
 
-/* Runs the worker's loop; returns the process exit status. */
+/* Runs the worker's loop; returns the process exit status.
+   debug_no_seccomp: serve without the seccomp filter (sandbox.h), for
+   valgrind only (--debug-no-seccomp, docs/SECURITY.md). */
 int worker_main(const struct conf *c, const struct conf_guest *g, int ipc_fd,
-    struct worker_status *st);
+    struct worker_status *st, bool debug_no_seccomp);
 
 /* Entry from main(): reads the configuration from ipc_fd first; logs to
-   syslog when use_syslog (the master passes -s on when it has it). */
+   syslog when use_syslog (the master passes -s on when it has it, and
+   --debug-no-seccomp). */
 int worker_exec_main(const char *name, int ipc_fd, int status_fd,
-    int use_syslog);
+    int use_syslog, bool debug_no_seccomp);
 
 #endif /* LFBVNC_WORKER_H */

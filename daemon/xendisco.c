@@ -36,9 +36,8 @@ struct xendisco {
 	struct event *ev;
 	struct served served[MAX_SERVED];
 	size_t nserved;
-	/* Guests refused once are not logged again on every rescan. */
-	char refused[MAX_SERVED][CONF_NAME_MAX + 1];
-	size_t nrefused;
+	/* Every watch event rescans: a bad file is logged once. */
+	struct xendisco_refused refused;
 };
 
 bool
@@ -74,6 +73,9 @@ static const struct {
 	{ "lfbvnc_clean_scans", "clean-scans", false },
 	{ "lfbvnc_max_interval", "max-interval", false },
 	{ "lfbvnc_backoff_interval", "backoff-interval", false },
+	/* Without it, a guest slower than the global fallback-interval
+	   (100 ms: 10 Hz) could never pass conf_guest_check. */
+	{ "lfbvnc_fallback_interval", "fallback-interval", false },
 	{ "lfbvnc_max_clients", "max-clients", false },
 };
 
@@ -83,7 +85,7 @@ xendisco_parse_xl(struct conf *c, struct conf_guest *g, const char *text,
 {
 	XLU_Config *cfg;
 	const char *s;
-	char *report = NULL, num[32];
+	char *report = NULL, num[32], inner[256];
 	size_t reportlen = 0, i;
 	FILE *rf;
 	long v;
@@ -96,12 +98,15 @@ xendisco_parse_xl(struct conf *c, struct conf_guest *g, const char *text,
 	}
 	/* libxlutil reports syntax errors to a stream: keep them for why. */
 	rf = open_memstream(&report, &reportlen);
-	if (rf == NULL)
+	if (rf == NULL) {
+		snprintf(why, whylen, "%s: out of memory", file);
 		return -ENOMEM;
+	}
 	cfg = xlu_cfg_init(rf, file);
 	if (cfg == NULL) {
 		fclose(rf);
 		free(report);
+		snprintf(why, whylen, "%s: out of memory", file);
 		return -ENOMEM;
 	}
 	rc = xlu_cfg_readdata(cfg, text, (int)len);
@@ -174,15 +179,19 @@ xendisco_parse_xl(struct conf *c, struct conf_guest *g, const char *text,
 				snprintf(num, sizeof(num), "%ld", v);
 			val = num;
 		}
-		if ((rc = conf_set(c, g, xl_keys[i].conf, val, why,
-		    whylen)) < 0) {
-			char inner[256];
-
-			snprintf(inner, sizeof(inner), "%s", why);
+		if ((rc = conf_set(c, g, xl_keys[i].conf, val, inner,
+		    sizeof(inner))) < 0) {
 			snprintf(why, whylen, "%s: %s: %s", file,
 			    xl_keys[i].xl, inner);
 			goto out;
 		}
+	}
+	/* Each key was checked alone; what a guest block must satisfy as a
+	   whole (the intervals' relations) is checked here, by the same
+	   code as for lfbvncd.conf. */
+	if ((rc = conf_guest_check(g, inner, sizeof(inner))) < 0) {
+		snprintf(why, whylen, "%s: %s", file, inner);
+		goto out;
 	}
 	rc = 1;
 out:
@@ -193,7 +202,7 @@ out:
 }
 
 static int
-read_file(const char *path, char **out, size_t *len)
+read_file(const char *path, char **out, size_t *len, struct stat *stp)
 {
 	struct stat st;
 	char *buf;
@@ -222,38 +231,64 @@ read_file(const char *path, char **out, size_t *len)
 	buf[n] = '\0';
 	*out = buf;
 	*len = (size_t)n;
+	*stp = st;
 	return 0;
 }
 
 static bool
-was_refused(struct xendisco *d, const char *name)
+same_time(const struct timespec *a, const struct timespec *b)
 {
-	size_t i;
-
-	for (i = 0; i < d->nrefused; i++)
-		if (strcmp(d->refused[i], name) == 0)
-			return true;
-	if (d->nrefused < MAX_SERVED)
-		snprintf(d->refused[d->nrefused++], CONF_NAME_MAX + 1, "%s",
-		    name);
-	return false;
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
 }
 
 /*
- * Find the xl file of the guest named `name' in the configured
- * directories.  1 and *g filled when it asks for lfbvnc, else 0.
+ * Was this refusal of the file at path, as *st describes it, logged
+ * already?  If not, remember it (a changed file replaces its entry).
  */
-static int
-find_guest(struct xendisco *d, const char *name, struct conf_guest *g)
+static bool
+was_logged(struct xendisco_refused *r, const char *path,
+    const struct stat *st)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (strcmp(r->f[i].path, path) == 0)
+			break;
+	if (i < r->n && r->f[i].dev == st->st_dev &&
+	    r->f[i].ino == st->st_ino && r->f[i].size == st->st_size &&
+	    same_time(&r->f[i].mtime, &st->st_mtim) &&
+	    same_time(&r->f[i].ctime, &st->st_ctim))
+		return true;
+	if (i == r->n) {
+		if (r->n < XENDISCO_REFUSED_MAX)
+			r->n++;
+		else {
+			i = r->next;
+			r->next = (r->next + 1) % XENDISCO_REFUSED_MAX;
+		}
+	}
+	snprintf(r->f[i].path, sizeof(r->f[i].path), "%s", path);
+	r->f[i].dev = st->st_dev;
+	r->f[i].ino = st->st_ino;
+	r->f[i].size = st->st_size;
+	r->f[i].mtime = st->st_mtim;
+	r->f[i].ctime = st->st_ctim;
+	return false;
+}
+
+int
+xendisco_find_xl(struct conf *c, struct xendisco_refused *r,
+    const char *name, struct conf_guest *g)
 {
 	char dirs[CONF_PATH_MAX], path[CONF_PATH_MAX * 2], why[512];
 	char *dir, *save = NULL, *text = NULL;
 	struct dirent *de;
+	struct stat st = { 0 };	/* read_file sets it; gcc cannot tell */
 	size_t len = 0;
 	DIR *dp;
 	int rc, found = 0;
 
-	snprintf(dirs, sizeof(dirs), "%s", d->c->xl_config_dirs);
+	snprintf(dirs, sizeof(dirs), "%s", c->xl_config_dirs);
 	for (dir = strtok_r(dirs, ":", &save); dir != NULL && !found;
 	    dir = strtok_r(NULL, ":", &save)) {
 		if ((dp = opendir(dir)) == NULL)
@@ -265,23 +300,22 @@ find_guest(struct xendisco *d, const char *name, struct conf_guest *g)
 			    de->d_name[n - 1] == '~'))
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-			if (read_file(path, &text, &len) < 0)
+			if (read_file(path, &text, &len, &st) < 0)
 				continue;
-			/* Cheap filter before parsing: it must name us. */
-			if (strstr(text, "lfbvnc") == NULL ||
-			    strstr(text, name) == NULL) {
+			/* Cheap filter before parsing.  Not on the name: a
+			   refused file may lack it, and must still be logged. */
+			if (strstr(text, "lfbvnc") == NULL) {
 				free(text);
 				continue;
 			}
-			*g = d->c->defaults;
+			*g = c->defaults;
 			g->given = 0;
-			rc = xendisco_parse_xl(d->c, g, text, len, path, why,
+			rc = xendisco_parse_xl(c, g, text, len, path, why,
 			    sizeof(why));
 			free(text);
 			if (rc == 1 && strcmp(g->name, name) == 0)
 				found = 1;
-			else if (rc < 0 && strstr(why, name) != NULL &&
-			    !was_refused(d, name))
+			else if (rc < 0 && !was_logged(r, path, &st))
 				log_warnx("%s", why);
 		}
 		closedir(dp);
@@ -374,7 +408,8 @@ rescan(struct xendisco *d)
 			    strcmp(d->served[k].name, name) == 0)
 				present[k] = true;
 		if (vram != NULL && conf_guest_name_ok(name) &&
-		    !is_served(d, name, domid) && find_guest(d, name, &g)) {
+		    !is_served(d, name, domid) &&
+		    xendisco_find_xl(d->c, &d->refused, name, &g)) {
 			g.domid = domid;
 			if (d->nserved < MAX_SERVED &&
 			    d->ops->attach(d->arg, &g) == 0) {
@@ -427,7 +462,8 @@ xendisco_rescan(struct xendisco *d)
 {
 	if (d == NULL)
 		return;
-	d->nrefused = 0;
+	/* After SIGHUP every refusal is logged again, for whoever asks. */
+	d->refused.n = d->refused.next = 0;
 	rescan(d);
 }
 

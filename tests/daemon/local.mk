@@ -15,6 +15,14 @@ tests_daemon_test_xen_parse_SOURCES = tests/daemon/test-xen-parse.c \
 tests_daemon_test_xen_parse_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon
 tests_daemon_test_xen_parse_LDADD = common/libcommon.a -lpthread
 
+# The Prometheus text of the metrics endpoint (daemon/metrics.c).
+check_PROGRAMS += tests/daemon/test-metrics
+TESTS += tests/daemon/test-metrics
+tests_daemon_test_metrics_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon \
+	$(EVENT_CFLAGS)
+tests_daemon_test_metrics_LDADD = daemon/libdaemon.a common/libcommon.a \
+	$(EVENT_LIBS)
+
 # The worker's seccomp filter: refused calls are refused, threads and
 # sockets still work.
 check_PROGRAMS += tests/daemon/test-sandbox

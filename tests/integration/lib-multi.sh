@@ -18,7 +18,6 @@
 #	guest_converge NAME [WATCHER_PID WATCHER_NAME]
 #					freeze, pixel-exact check, thaw
 #	worker_rss_kb PID		VmRSS of a process in kB
-#	sanitized			the daemon is a sanitizer build
 
 declare -A M_PID=() M_SOCK=() M_LOG=() M_N=()
 
@@ -31,8 +30,8 @@ multi_demo() {
 	M_N[$name]=$((${M_N[$name]:-0} + 1))
 	M_SOCK[$name]=$WORK/$name.sock
 	M_LOG[$name]=$WORK/demo-$name-${M_N[$name]}.log
-	bg "demo-$name-${M_N[$name]}" "$IT_DEMO" --socket "${M_SOCK[$name]}" \
-	    "$@"
+	bg "demo-$name-${M_N[$name]}" "${IT_RUN_DEMO[@]}" \
+	    --socket "${M_SOCK[$name]}" "$@"
 	M_PID[$name]=$BG_PID
 	wait_until 10 "demo $name to serve" multi_demo_up "$name"
 }
@@ -57,8 +56,8 @@ multi_daemon() {
 	IT_NDAEMON=$((IT_NDAEMON + 1))
 	D_CTL=$WORK/ctl-$IT_NDAEMON.sock
 	D_LOG=$WORK/lfbvncd-$IT_NDAEMON.log
-	bg "lfbvncd-$IT_NDAEMON" "$IT_LFBVNCD" -v -c "$D_CTL" "${args[@]}" \
-	    -o port=0 "$@"
+	bg "lfbvncd-$IT_NDAEMON" "${IT_RUN_LFBVNCD[@]}" -v -c "$D_CTL" \
+	    "${args[@]}" -o port=0 "$@"
 	D_PID=$BG_PID
 	wait_until 10 "lfbvncd's control socket" daemon_ctl_up
 }
@@ -126,9 +125,4 @@ guest_converge() {
 worker_rss_kb() {
 	sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status" \
 	    2>/dev/null || true
-}
-
-# sanitized: the daemon is a sanitizer build (load sizes scale down).
-sanitized() {
-	grep -q -a -E '__asan_init|__ubsan_handle' "$IT_LFBVNCD"
 }

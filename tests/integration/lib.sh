@@ -13,6 +13,21 @@
 # so does a leak check that could not run ("LeakSanitizer has encountered
 # a fatal error", e.g. a worker's seccomp filter refusing its tracer).
 #
+# Valgrind mode, LFBVNC_TEST_VALGRIND=1 (make check-valgrind,
+# test-valgrind.sh): lfbvncd, master and workers, runs under memcheck, its
+# workers without their seccomp filter (valgrind does not know that system
+# call: --debug-no-seccomp, docs/SECURITY.md); LFBVNC_TEST_VALGRIND=all
+# puts the demo providers under it too (their uffd tracker does not work
+# there: valgrind does not know userfaultfd either).  Each process writes
+# $WORK/vg-PID.log; at the end every one must say "ERROR SUMMARY: 0
+# errors" (a definite leak counts as an error) or the test fails with the
+# report, and so does a log without a summary (a process SIGKILLed, whose
+# leaks went unchecked) unless the test expects it of that program
+# (IT_VG_KILLED_OK, a regular expression on its path).  Every time limit
+# and wait of this file, and the --timeout of probes, is multiplied by
+# IT_TSCALE (LFBVNC_TEST_VALGRIND_SCALE, 8); a test whose point is a
+# time bound or a load calls valgrind_skip.
+#
 # Usage, at the top of a test:
 #	. "$(dirname "$0")/lib.sh"
 #	it_init NAME SECONDS "$@"	# SECONDS: the whole test's time limit
@@ -30,6 +45,15 @@ IT_CTL=$IT_BUILD/clients/lfbvncctl
 IT_PROBE=$IT_BUILD/clients/lfbvnc-probe
 IT_FBTOOL=$IT_BUILD/tests/clients/fbtool
 IT_STALL=$IT_BUILD/tests/integration/stall-client
+
+# How lfbvncd and the demo are started (valgrind mode puts them under it).
+IT_VALGRIND=${LFBVNC_TEST_VALGRIND:-}
+[ "$IT_VALGRIND" = 0 ] && IT_VALGRIND=
+IT_TSCALE=1
+[ -z "$IT_VALGRIND" ] || IT_TSCALE=${LFBVNC_TEST_VALGRIND_SCALE:-8}
+IT_VG_KILLED_OK=${IT_VG_KILLED_OK:-}
+IT_RUN_LFBVNCD=("$IT_LFBVNCD")
+IT_RUN_DEMO=("$IT_DEMO")
 
 WORK=
 IT_NAME=
@@ -105,12 +129,12 @@ stop_pid() {
 		return 0
 	fi
 	kill -TERM "$pid" 2>/dev/null || true
-	for i in $(seq 50); do
+	for i in $(seq $((50 * IT_TSCALE))); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
 	if kill -0 "$pid" 2>/dev/null && ours "$pid"; then
-		echo "$IT_NAME: pid $pid ignored SIGTERM for 5 s: killing it"
+		echo "$IT_NAME: pid $pid ignored SIGTERM for $(it_limit 5) s: killing it"
 		kill -KILL "$pid" 2>/dev/null || true
 	fi
 	wait "$pid" 2>/dev/null || true
@@ -124,6 +148,7 @@ it_cleanup() {
 	for ((i = ${#IT_PIDS[@]} - 1; i >= 0; i--)); do
 		stop_pid "${IT_PIDS[$i]}"
 	done
+	[ -z "$IT_VALGRIND" ] || valgrind_check "$rc" || rc=1
 	bad=$(sanitizer_reports)
 	if [ -n "$bad" ]; then
 		echo "FAIL: sanitizer report in: $bad"
@@ -153,6 +178,7 @@ it_init() {
 	local limit=$2
 	shift 2
 	command -v timeout >/dev/null 2>&1 || skip "timeout(1) is missing"
+	limit=$(it_limit "$limit")
 	if [ -z "${IT_UNDER_TIMEOUT:-}" ]; then
 		export IT_UNDER_TIMEOUT=1
 		exec timeout -k 10 "$limit" bash "$0" "$@"
@@ -161,6 +187,12 @@ it_init() {
 	for p in "$IT_DEMO" "$IT_LFBVNCD" "$IT_CTL" "$IT_PROBE"; do
 		[ -x "$p" ] || { echo "FAIL: $p is not built"; exit 1; }
 	done
+	if [ -n "$IT_VALGRIND" ] && sanitized; then
+		skip "valgrind mode needs a build without sanitizers"
+	fi
+	if [ -n "$IT_VALGRIND" ] && ! command -v valgrind >/dev/null 2>&1; then
+		skip "valgrind is not installed (LFBVNC_TEST_VALGRIND is set)"
+	fi
 	WORK=$(mktemp -d "${TMPDIR:-/tmp}/lfbvnc-it-$IT_NAME.XXXXXX")
 	trap it_cleanup EXIT
 	IT_LIMIT=$limit
@@ -170,6 +202,75 @@ it_init() {
 	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 	log "work directory $WORK"
+	[ -z "$IT_VALGRIND" ] || valgrind_init
+}
+
+# it_limit SECONDS: a time limit or wait of SECONDS, scaled for valgrind.
+it_limit() {
+	echo $(($1 * IT_TSCALE))
+}
+
+# sanitized: the daemon is a sanitizer build (load sizes scale down).
+sanitized() {
+	grep -q -a -E '__asan_init|__ubsan_handle' "$IT_LFBVNCD"
+}
+
+# ------------------------------------------------------------- valgrind
+
+# valgrind_init: lfbvncd (and with "all" the demo) under memcheck.
+valgrind_init() {
+	local vg
+	vg=(valgrind --tool=memcheck --trace-children=yes
+	    --child-silent-after-fork=yes --fair-sched=try
+	    --leak-check=full --show-leak-kinds=definite
+	    --errors-for-leak-kinds=definite --error-exitcode=86
+	    --num-callers=30 --log-file="$WORK/vg-%p.log"
+	    --suppressions="$top_srcdir/tests/integration/valgrind.supp")
+	IT_RUN_LFBVNCD=("${vg[@]}" "$IT_LFBVNCD" --debug-no-seccomp)
+	[ "$IT_VALGRIND" = all ] && IT_RUN_DEMO=("${vg[@]}" "$IT_DEMO")
+	log "valgrind mode: lfbvncd${IT_RUN_DEMO[1]:+ and lfbvnc-demo}" \
+	    "under memcheck, time limits x$IT_TSCALE"
+}
+
+# valgrind_skip REASON: skip a test whose point valgrind defeats.
+valgrind_skip() {
+	[ -z "$IT_VALGRIND" ] || skip "under valgrind: $*"
+}
+
+# valgrind_check RC: every valgrind log of this test is complete and says
+# "ERROR SUMMARY: 0 errors", and a test that passed (RC 0) has at least
+# one; prints each offending report.  Called once every process we
+# started is gone (it_cleanup).
+valgrind_check() {
+	local rc=$1 f cmd n=0 bad=0 errs
+	for f in "$WORK"/vg-*.log; do
+		[ -f "$f" ] || continue
+		n=$((n + 1))
+		cmd=$(sed -n 's/^==[0-9]*== Command: //p' "$f" | sed -n 1p)
+		errs=$(sed -n 's/^==[0-9]*== ERROR SUMMARY: \([0-9]*\) error.*/\1/p' \
+		    "$f" | tail -n 1)
+		if [ -z "$errs" ]; then
+			if [ -n "$IT_VG_KILLED_OK" ] &&
+			    [[ ${cmd%% *} =~ $IT_VG_KILLED_OK ]]; then
+				continue
+			fi
+			echo "FAIL: valgrind: $f has no summary (killed?" \
+			    "its leaks went unchecked): $cmd"
+			tail -n 20 "$f"
+			bad=1
+		elif [ "$errs" -ne 0 ]; then
+			echo "FAIL: valgrind: $errs error(s) in $f: $cmd"
+			sed -n '/^==[0-9]*== Memcheck,/,$p' "$f" | head -n 400
+			bad=1
+		fi
+	done
+	[ "$n" -eq 0 ] ||
+	    log "memcheck: $n log(s) checked, $( ((bad)) && echo errors || echo clean)"
+	if [ "$n" -eq 0 ] && [ "$rc" -eq 0 ]; then
+		echo "FAIL: valgrind: no log in $WORK"
+		return 1
+	fi
+	return $((bad))
 }
 
 # bg NAME COMMAND...: start COMMAND in the background, its output in
@@ -185,7 +286,7 @@ bg() {
 # wait_until SECONDS WHAT COMMAND...: poll COMMAND every 0.1 s until it
 # succeeds; fail after SECONDS.
 wait_until() {
-	local limit=$1 what=$2 end
+	local limit=$(($1 * IT_TSCALE)) what=$2 end
 	shift 2
 	end=$(($(date +%s%N) / 1000000 + limit * 1000))
 	until "$@"; do
@@ -221,10 +322,10 @@ try_demo() {
 	IT_NDEMO=$((IT_NDEMO + 1))
 	DEMO_SOCK=$WORK/demo.sock
 	DEMO_LOG=$WORK/demo-$IT_NDEMO.log
-	bg "demo-$IT_NDEMO" "$IT_DEMO" --socket "$DEMO_SOCK" "$@"
+	bg "demo-$IT_NDEMO" "${IT_RUN_DEMO[@]}" --socket "$DEMO_SOCK" "$@"
 	DEMO_PID=$BG_PID
 	local i
-	for i in $(seq 100); do
+	for i in $(seq $((100 * IT_TSCALE))); do
 		if log_has "$DEMO_LOG" '^lfbvnc-demo: serving ' &&
 		    [ -S "$DEMO_SOCK" ]; then
 			wait_until 5 "the demo's first mode" \
@@ -252,11 +353,11 @@ stop_demo() {
 # reason when not is in $WORK/tracker-KIND.log.
 tracker_works() {
 	local kind=$1 pid i rc=1 sock=$WORK/probe-$1.sock
-	"$IT_DEMO" --socket "$sock" --tracker "$kind" --workload idle \
+	"${IT_RUN_DEMO[@]}" --socket "$sock" --tracker "$kind" --workload idle \
 	    >"$WORK/tracker-$kind.log" 2>&1 &
 	pid=$!
 	IT_PIDS+=("$pid")
-	for i in $(seq 100); do
+	for i in $(seq $((100 * IT_TSCALE))); do
 		if log_has "$WORK/tracker-$kind.log" "^lfbvnc-demo: serving .*tracker $kind\$"; then
 			rc=0
 			break
@@ -356,7 +457,7 @@ start_daemon() {
 	IT_NDAEMON=$((IT_NDAEMON + 1))
 	D_CTL=$WORK/ctl-$IT_NDAEMON.sock
 	D_LOG=$WORK/lfbvncd-$IT_NDAEMON.log
-	bg "lfbvncd-$IT_NDAEMON" "$IT_LFBVNCD" -v -c "$D_CTL" \
+	bg "lfbvncd-$IT_NDAEMON" "${IT_RUN_LFBVNCD[@]}" -v -c "$D_CTL" \
 	    -g "g=$DEMO_SOCK" -o port=0 "$@"
 	D_PID=$BG_PID
 	wait_until 10 "lfbvncd's control socket" daemon_ctl_up
@@ -386,7 +487,8 @@ status_has_port() {
 
 # status: lfbvncctl --json status (one line).
 status() {
-	timeout 10 "$IT_CTL" -s "$D_CTL" --json status 2>>"$WORK/lfbvncctl.err" ||
+	timeout "$(it_limit 10)" "$IT_CTL" -s "$D_CTL" --json status \
+	    2>>"$WORK/lfbvncctl.err" ||
 	    true
 }
 
@@ -420,13 +522,13 @@ state_is() {
 next_publish() {
 	local up0 up
 	up0=$(gfield "$1" uptime_ms)
-	for _ in $(seq 50); do
+	for _ in $(seq $((50 * IT_TSCALE))); do
 		S=$(status)
 		up=$(gfield "$S" uptime_ms)
 		[ -n "$up" ] && [ -n "$up0" ] && [ "$up" -gt "$up0" ] && return 0
 		sleep 0.1
 	done
-	fail "the worker published no status for 5 s"
+	fail "the worker published no status for $(it_limit 5) s"
 }
 
 # wait_uptime JSON MS: wait for a status published at least MS after the
@@ -530,14 +632,31 @@ free_port() {
 
 target() { echo "127.0.0.1::$PORT"; }
 
+# probe_args ARGS...: ARGS with the number after --timeout scaled for
+# valgrind, into PROBE_ARGS.
+probe_args() {
+	PROBE_ARGS=()
+	while [ $# -gt 0 ]; do
+		if [ "$1" = --timeout ] && [ $# -ge 2 ] &&
+		    [[ $2 =~ ^[0-9]+$ ]]; then
+			PROBE_ARGS+=(--timeout "$(it_limit "$2")")
+			shift 2
+			continue
+		fi
+		PROBE_ARGS+=("$1")
+		shift
+	done
+}
+
 # probe NAME WANT ARGS...: run lfbvnc-probe in the foreground (bounded by
 # its --timeout and by timeout(1)); its stdout in $WORK/NAME.out, stderr
 # in $WORK/NAME.err; fail unless it exits WANT.
 probe() {
 	local name=$1 want=$2 rc=0
 	shift 2
-	timeout 60 "$IT_PROBE" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" ||
-	    rc=$?
+	probe_args "$@"
+	timeout "$(it_limit 60)" "$IT_PROBE" "${PROBE_ARGS[@]}" \
+	    >"$WORK/$name.out" 2>"$WORK/$name.err" || rc=$?
 	if [ "$rc" -ne "$want" ]; then
 		echo "lfbvnc-probe $*: exit $rc, want $want"
 		echo "stdout:"
@@ -552,7 +671,8 @@ probe() {
 probe_bg() {
 	local name=$1
 	shift
-	"$IT_PROBE" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+	probe_args "$@"
+	"$IT_PROBE" "${PROBE_ARGS[@]}" >"$WORK/$name.out" 2>"$WORK/$name.err" &
 	P_PID=$!
 	IT_PIDS+=("$P_PID")
 }

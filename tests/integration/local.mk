@@ -18,6 +18,7 @@ integration_tests = \
 	tests/integration/test-slowclient.sh \
 	tests/integration/test-auth.sh \
 	tests/integration/test-sandbox.sh \
+	tests/integration/test-metrics.sh \
 	tests/integration/test-exposure.sh \
 	tests/integration/test-resize.sh \
 	tests/integration/test-input.sh \
@@ -57,3 +58,19 @@ soak: $(check_PROGRAMS) $(bin_PROGRAMS) $(sbin_PROGRAMS)
 	    TESTS=tests/integration/test-soak.sh
 	@sed -n '/soak: /p' tests/integration/test-soak.sh.log | tail -n 5
 .PHONY: soak
+
+# Valgrind (lib.sh's valgrind mode: lfbvncd under memcheck, its workers
+# with --debug-no-seccomp).  test-valgrind.sh, one session through most
+# of the daemon's code (15 s here), runs in make check in the build
+# without sanitizers (ASan and memcheck cannot share a process); make
+# check-valgrind runs every integration test that way, by hand (7
+# minutes; the results are in docs/RELIABILITY.md).
+if !SANITIZERS
+TESTS += tests/integration/test-valgrind.sh
+endif
+EXTRA_DIST += tests/integration/test-valgrind.sh \
+	tests/integration/valgrind.supp
+check-valgrind: $(check_PROGRAMS) $(bin_PROGRAMS) $(sbin_PROGRAMS)
+	LFBVNC_TEST_VALGRIND=1 $(MAKE) $(AM_MAKEFLAGS) check \
+	    TESTS="$(integration_tests) $(fault_tests)"
+.PHONY: check-valgrind

@@ -55,6 +55,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-multi.sh"
 it_init load-guests 90 "$@"
+valgrind_skip "its point is latency and memory bounds under load;" \
+    "memcheck makes the daemon tens of times slower and larger"
 [ -x "$IT_STALL" ] || fail "$IT_STALL is not built (make check builds it)"
 W=640 H=480
 MX=320 MY=240

@@ -18,6 +18,8 @@
 #
 # That a filtered call is refused (execve, fork, ptrace, setuid, mount,
 # ...) is proven by tests/daemon/test-sandbox, on the same filter code.
+# Under valgrind (lib.sh's valgrind mode) it skips: lfbvncd runs there
+# with --debug-no-seccomp, its workers deliberately without the filter.
 #
 # How it fails: a worker that serves without the filter (Seccomp 0, or a
 # thread started before the filter without it), that keeps root or a
@@ -25,6 +27,8 @@
 # no reconnect: the probe or wait_attached fails).
 . "$(dirname "$0")/lib.sh"
 it_init sandbox 90 "$@"
+valgrind_skip "lfbvncd runs with --debug-no-seccomp there, its workers" \
+    "deliberately without the filter this test checks"
 
 [ "$(id -u)" = 0 ] || skip "needs root, to run the workers as nobody"
 nobody_uid=$(id -u nobody 2>/dev/null) || skip "no user nobody"
