@@ -48,6 +48,11 @@ struct vnc_client {
 	uint64_t over_since_ms;	/* when its unsent octets passed budget */
 	uint64_t sent_before;	/* octets already counted in stats */
 	rfbPixelFormat format;	/* what its translation was made for */
+	/* Guarded by vnc.shadow_lock (see display_start): */
+	bool in_update;		/* between its display hooks */
+	bool tight;		/* asked for Tight when the update began */
+	sraRegionPtr sending;	/* holds what the update in flight sends */
+	sraRegionPtr written;	/* shadow written while it was in flight */
 };
 
 struct vnc {
@@ -73,6 +78,9 @@ struct vnc {
 	bool marked;		/* an update marked since the stall check */
 
 	pthread_mutex_t lock;	/* guards queue and reap */
+	pthread_mutex_t shadow_lock;	/* held across the worker's shadow
+					   writes; see display_start */
+	bool shadow_locked;		/* by the loop's thread, now */
 	struct vnc_ev queue[VNC_QUEUE];
 	uint32_t qhead, qtail;
 	pthread_t *reap;	/* client threads gone, to be joined */
@@ -87,6 +95,7 @@ struct vnc {
 	_Atomic uint64_t bytes_gone;	/* octets sent to departed clients */
 	_Atomic uint64_t input_dropped;
 	_Atomic uint64_t refused;
+	_Atomic uint64_t resent;	/* Tight updates marked again */
 	uint64_t input_events;
 	uint64_t rects_marked;
 	uint64_t stalled_dropped;
@@ -395,6 +404,11 @@ client_gone(rfbClientPtr cl)
 
 	atomic_fetch_add(&v->bytes_gone,
 	    (uint64_t)rfbStatGetSentBytes(cl) - (c ? c->sent_before : 0));
+	/* Off the list and no reference left: the worker no longer sees c. */
+	if (c != NULL) {
+		sraRgnDestroy(c->sending);
+		sraRgnDestroy(c->written);
+	}
 	free(c);
 	cl->clientData = NULL;
 	queue_reap(v, cl);
@@ -416,6 +430,8 @@ new_client(rfbClientPtr cl)
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return RFB_CLIENT_REFUSE;
+	c->sending = sraRgnCreate();
+	c->written = sraRgnCreate();
 	c->format = cl->format;	/* the server's, until SetPixelFormat */
 	cl->clientData = c;
 	cl->clientGoneHook = client_gone;
@@ -520,13 +536,191 @@ set_translate(rfbClientPtr cl)
 	return ok;
 }
 
+static int
+rect_cmp(const void *a, const void *b)
+{
+	const sraRect *p = a, *q = b;
+
+	if (p->y1 != q->y1)
+		return p->y1 < q->y1 ? -1 : 1;
+	return p->x1 < q->x1 ? -1 : p->x1 > q->x1;
+}
+
+static int
+uf_root(int *parent, int i)
+{
+	while (parent[i] != i)
+		i = parent[i] = parent[parent[i]];
+	return i;
+}
+
+/*
+ * What of `sent' a write of `written' during the update may have spoilt:
+ * every connected part of `sent' that `written' meets.  What the encoder
+ * gets wrong (a palette rectangle's tail, a solid area: display_start)
+ * lies in one rectangle of the update, with a written pixel; that
+ * rectangle is connected and inside `sent', but `sent' is a superset
+ * whose own rectangles may cut it differently: one of those is not
+ * enough, its connected part is.
+ */
+static sraRegionPtr
+spoilt_region(sraRegionPtr sent, sraRegionPtr written)
+{
+	sraRectangleIterator *it;
+	sraRegionPtr out, one;
+	sraRect *r = NULL, rect;
+	int *parent = NULL, n = 0, cap = 0, i, j, a, b;
+	bool *hit = NULL, cut = false;
+
+	it = sraRgnGetIterator(sent);
+	while (sraRgnIteratorNext(it, &rect)) {
+		if (n == cap) {
+			sraRect *nr = reallocarray(r, cap ? cap * 2 : 64,
+			    sizeof(*r));
+
+			if (nr == NULL) {
+				cut = true;
+				break;
+			}
+			r = nr;
+			cap = cap ? cap * 2 : 64;
+		}
+		r[n++] = rect;
+	}
+	sraRgnReleaseIterator(it);
+	parent = calloc((size_t)n + 1, sizeof(*parent));
+	hit = calloc((size_t)n + 1, sizeof(*hit));
+	if (parent == NULL || hit == NULL || cut) {
+		/* Out of memory: all of it, to be sure. */
+		free(r);
+		free(parent);
+		free(hit);
+		return sraRgnCreateRgn(sent);
+	}
+	qsort(r, (size_t)n, sizeof(*r), rect_cmp);
+	for (i = 0; i < n; i++)
+		parent[i] = i;
+	/* Sorted by top edge: a rectangle can only touch those that start
+	   no lower than its bottom edge. */
+	for (i = 0; i < n; i++) {
+		for (j = i + 1; j < n && r[j].y1 <= r[i].y2; j++) {
+			int xo = (r[i].x2 < r[j].x2 ? r[i].x2 : r[j].x2) -
+			    (r[i].x1 > r[j].x1 ? r[i].x1 : r[j].x1);
+			int yo = (r[i].y2 < r[j].y2 ? r[i].y2 : r[j].y2) -
+			    (r[i].y1 > r[j].y1 ? r[i].y1 : r[j].y1);
+
+			/* Sharing an edge, not just a corner. */
+			if ((xo > 0 && yo >= 0) || (yo > 0 && xo >= 0)) {
+				a = uf_root(parent, i);
+				b = uf_root(parent, j);
+				parent[a] = b;
+			}
+		}
+	}
+	for (i = 0; i < n; i++) {
+		one = sraRgnCreateRect(r[i].x1, r[i].y1, r[i].x2, r[i].y2);
+		if (sraRgnAnd(one, written))
+			hit[uf_root(parent, i)] = true;
+		sraRgnDestroy(one);
+	}
+	out = sraRgnCreate();
+	for (i = 0; i < n; i++) {
+		if (!hit[uf_root(parent, i)])
+			continue;
+		one = sraRgnCreateRect(r[i].x1, r[i].y1, r[i].x2, r[i].y2);
+		sraRgnOr(out, one);
+		sraRgnDestroy(one);
+	}
+	free(r);
+	free(parent);
+	free(hit);
+	return out;
+}
+
+static bool
+is_tight(int encoding)
+{
+	return encoding == rfbEncodingTight
+#ifdef rfbEncodingTightPng
+	    || encoding == (int)rfbEncodingTightPng
+#endif
+	    ;
+}
+
+/*
+ * libvncserver's Tight encoder (0.9.14, tight.c) reads a pixel of the
+ * framebuffer more than once in an update and trusts its first read.
+ * When the client's pixel format matches the server's, SendSubrect
+ * builds a rectangle's palette from the framebuffer (FastFillPalette),
+ * then copies the pixels again to encode them; EncodeIndexedRect writes
+ * no index for a pixel whose colour is not in that palette, so a single
+ * pixel changed in between shifts every later pixel of the rectangle,
+ * up to 65536 of them.  Likewise a solid area is filled with the colour
+ * its top-left pixel has when read again (SendRectEncodingTight, and
+ * SendSolidRect after FastFillPalette).  The worker writes the shadow
+ * while client threads encode it, then marks what it wrote: that sends
+ * the changed tiles again, not the rest of the rectangle, which stays
+ * wrong for good (docs/RELIABILITY.md: wallpaper showing terminal text).
+ * The other encoders send each pixel as they read it, once.
+ *
+ * So the worker's writes (vnc_shadow_write to vnc_mark) and the start
+ * and end of each update (these two hooks) exclude each other, which
+ * tells exactly which updates a write overlapped; a Tight update that
+ * one overlapped has every connected part of what it sent that the
+ * write touched marked again for its client (spoilt_region).  The lock
+ * is never held across client I/O: the worker waits for no socket, only
+ * for a hook's few region operations, and a hook only for a scan.
+ */
 static void
-update_done(rfbClientPtr cl, int result)
+display_start(rfbClientPtr cl)
 {
 	struct vnc *v = cl->screen->screenData;
+	struct vnc_client *c = cl->clientData;
+	sraRegionPtr sending;
+
+	if (c == NULL)
+		return;
+	/* Taken after libvncserver took its copy, before it subtracts
+	   what it sends: a superset of the update (marks only add). */
+	LOCK(cl->updateMutex);
+	sending = sraRgnCreateRgn(cl->modifiedRegion);
+	UNLOCK(cl->updateMutex);
+	pthread_mutex_lock(&v->shadow_lock);
+	sraRgnDestroy(c->sending);
+	c->sending = sending;
+	sraRgnMakeEmpty(c->written);
+	c->in_update = true;
+	c->tight = is_tight(cl->preferredEncoding);
+	pthread_mutex_unlock(&v->shadow_lock);
+}
+
+static void
+display_done(rfbClientPtr cl, int result)
+{
+	struct vnc *v = cl->screen->screenData;
+	struct vnc_client *c = cl->clientData;
+	sraRegionPtr spoilt;
+	bool overlapped;
 
 	if (result)
 		atomic_fetch_add(&v->updates_sent, 1);
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&v->shadow_lock);
+	overlapped = c->in_update && !sraRgnEmpty(c->written);
+	c->in_update = false;
+	pthread_mutex_unlock(&v->shadow_lock);
+	/* Out of the update, c->written is this thread's again.  The
+	   encoding is the client's to change at any time: whichever it is
+	   now, the update may have been Tight. */
+	if (overlapped && (c->tight || is_tight(cl->preferredEncoding))) {
+		spoilt = spoilt_region(c->sending, c->written);
+		LOCK(cl->updateMutex);
+		sraRgnOr(cl->modifiedRegion, spoilt);
+		UNLOCK(cl->updateMutex);
+		sraRgnDestroy(spoilt);
+		atomic_fetch_add(&v->resent, 1);
+	}
 }
 
 /*
@@ -776,6 +970,7 @@ vnc_open(struct event_base *base, const struct vnc_config *cfg,
 	v->listen_fd = -1;
 	v->evfd = -1;
 	pthread_mutex_init(&v->lock, NULL);
+	pthread_mutex_init(&v->shadow_lock, NULL);
 
 	rfbLog = vnc_rfblog;
 	rfbErr = vnc_rfberr;
@@ -915,7 +1110,8 @@ start(struct vnc *v, uint8_t *fb, uint32_t width, uint32_t height,
 	s->kbdAddEvent = key_event;
 	s->ptrAddEvent = pointer_event;
 	s->setTranslateFunction = set_translate;
-	s->displayFinishedHook = update_done;
+	s->displayHook = display_start;
+	s->displayFinishedHook = display_done;
 	if (v->passwords[0] != NULL) {
 		s->authPasswdData = v->passwords;
 		s->passwordCheck = rfbCheckPasswordByList;
@@ -1004,19 +1200,57 @@ vnc_start(struct vnc *v)
 }
 
 void
+vnc_shadow_write(struct vnc *v)
+{
+	if (!v->running || v->shadow_locked)
+		return;
+	pthread_mutex_lock(&v->shadow_lock);
+	v->shadow_locked = true;
+}
+
+/* Tell the updates in flight what the worker wrote (display_start). */
+static void
+shadow_written(struct vnc *v, sraRegionPtr region)
+{
+	rfbClientIteratorPtr it;
+	rfbClientPtr cl;
+	struct vnc_client *c;
+
+	it = rfbGetClientIterator(v->screen);
+	while ((cl = rfbClientIteratorNext(it)) != NULL) {
+		c = cl->clientData;
+		if (c != NULL && c->in_update)
+			sraRgnOr(c->written, region);
+	}
+	rfbReleaseClientIterator(it);
+}
+
+void
 vnc_mark(struct vnc *v, const struct scan_rect *r, size_t n)
 {
 	sraRegionPtr region, rect;
 	size_t i;
 
-	if (!v->running || n == 0)
+	if (!v->running)
 		return;
+	if (n == 0) {
+		if (v->shadow_locked) {
+			v->shadow_locked = false;
+			pthread_mutex_unlock(&v->shadow_lock);
+		}
+		return;
+	}
 	region = sraRgnCreate();
 	for (i = 0; i < n; i++) {
 		rect = sraRgnCreateRect((int)r[i].x, (int)r[i].y,
 		    (int)(r[i].x + r[i].w), (int)(r[i].y + r[i].h));
 		sraRgnOr(region, rect);
 		sraRgnDestroy(rect);
+	}
+	if (v->shadow_locked) {
+		shadow_written(v, region);
+		v->shadow_locked = false;
+		pthread_mutex_unlock(&v->shadow_lock);
 	}
 	v->rects_marked += n;
 	rfbMarkRegionAsModified(v->screen, region);
@@ -1141,6 +1375,9 @@ vnc_close(struct vnc *v)
 		return;
 	if (v->screen != NULL) {
 		if (v->running) {
+			log_debug("%s: %llu Tight updates overlapped a write and "
+			    "were marked again", v->cfg.name,
+			    (unsigned long long)atomic_load(&v->resent));
 			hang_up_all(v);
 			reap_threads(v, true);
 			rfbShutdownServer(v->screen, TRUE);
@@ -1163,5 +1400,6 @@ vnc_close(struct vnc *v)
 		free(v->passwords[0]);
 	}
 	pthread_mutex_destroy(&v->lock);
+	pthread_mutex_destroy(&v->shadow_lock);
 	free(v);
 }

@@ -91,6 +91,13 @@ int vnc_set_framebuffer(struct vnc *v, uint8_t *fb, uint32_t width,
  */
 int vnc_start(struct vnc *v);
 
+/*
+ * The worker is about to write the shadow; the vnc_mark that follows,
+ * with what it wrote (or nothing), ends the write.  No client's update
+ * starts or ends in between (why: vnc.c, display_start).
+ */
+void vnc_shadow_write(struct vnc *v);
+
 /* Mark rectangles changed; clients with a pending request get them now. */
 void vnc_mark(struct vnc *v, const struct scan_rect *r, size_t n);
 

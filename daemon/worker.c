@@ -386,6 +386,7 @@ scan(struct worker *w)
 	w->full_next = false;
 	if (all)
 		w->s.full_compares++;
+	vnc_shadow_write(w->vnc);
 	ntiles = w->be->fb_can_shrink ? fbguard_scan(&w->sc, w->be->fb,
 	    w->be->fb_len, w->bitmap, w->be->npages, all, &fault) :
 	    scan_pages(&w->sc, w->be->fb, w->bitmap, w->be->npages, all);

@@ -210,6 +210,16 @@ it_limit() {
 	echo $(($1 * IT_TSCALE))
 }
 
+# password_files: $pw holds the guest's VNC password, $wrong another
+# one; both mode 600, as lfbvncd requires of a password file.
+password_files() {
+	pw=$WORK/vnc.pw
+	wrong=$WORK/wrong.pw
+	printf 's3cret-pw\n' >"$pw"
+	printf 'not-the-pw\n' >"$wrong"
+	chmod 600 "$pw" "$wrong"
+}
+
 # sanitized: the daemon is a sanitizer build (load sizes scale down).
 sanitized() {
 	grep -q -a -E '__asan_init|__ubsan_handle' "$IT_LFBVNCD"

@@ -42,6 +42,7 @@ tests_integration_ctl_flood_LDADD = -lpthread
 fault_tests = \
 	tests/integration/test-load-guests.sh \
 	tests/integration/test-load-clients.sh \
+	tests/integration/test-load-tight.sh \
 	tests/integration/test-ctlflood.sh \
 	tests/integration/test-moderace.sh \
 	tests/integration/test-provider-kill.sh \

@@ -26,11 +26,7 @@
 it_init auth 50 "$@"
 unset LFBVNC_PASSWORD
 
-pw=$WORK/vnc.pw
-wrong=$WORK/wrong.pw
-printf 's3cret-pw\n' >"$pw"
-printf 'not-the-pw\n' >"$wrong"
-chmod 600 "$pw" "$wrong"
+password_files
 
 start_demo --workload idle
 

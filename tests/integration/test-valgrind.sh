@@ -48,11 +48,7 @@ it_init valgrind $(((300 + IT_TSCALE - 1) / IT_TSCALE)) "$@"
 CHURN=${CHURN:-6}
 unset LFBVNC_PASSWORD
 
-pw=$WORK/vnc.pw
-wrong=$WORK/wrong.pw
-printf 's3cret-pw\n' >"$pw"
-printf 'not-the-pw\n' >"$wrong"
-chmod 600 "$pw" "$wrong"
+password_files
 
 # pick_spot FILE: "X,Y X+1,Y+2=ffffff", a place for the pointer and the
 # arrow's fill pixel there (providers/demo/render.c), not white in FILE.
