@@ -110,13 +110,15 @@ struct xvfb {
 	struct xin	*xin;
 };
 
+/* --help: the usage on stdout, exit 0; a mistake: on stderr, exit 2. */
 static void __attribute__((__noreturn__))
-usage(void)
+usage(int status)
 {
-	fprintf(stderr, "usage: lfbvnc-xvfb --socket PATH [--display :N] "
+	fprintf(status == 0 ? stdout : stderr,
+	    "usage: lfbvnc-xvfb --socket PATH [--display :N] "
 	    "[--size WxH] [--fbdir DIR]\n"
 	    "                   [--xvfb PATH] [-v] [-- Xvfb-args...]\n");
-	exit(2);
+	exit(status);
 }
 
 static int
@@ -1284,8 +1286,10 @@ parse_args(struct opts *o, int argc, char **argv)
 		case 'v':
 			verbose++;
 			break;
+		case 'h':
+			usage(0);
 		default:
-			usage();
+			usage(2);
 		}
 	}
 	log_setverbose(verbose);
@@ -1294,7 +1298,7 @@ parse_args(struct opts *o, int argc, char **argv)
 	o->nextra = argc - optind;
 	if (o->socket_path == NULL) {
 		log_warnx("--socket is required");
-		usage();
+		usage(2);
 	}
 	return 0;
 }
