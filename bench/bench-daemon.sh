@@ -9,6 +9,7 @@
 #           (about 80 ms) instead of 8 (about 800 ms)
 #   kvm10   kvm with -o max-rate=10: lfbvncd at the full-compare
 #           fallback's rate, to compare the two methods frame for frame
+#   kvm30   kvm with -o max-rate=30: about the rate x11vnc delivers
 #   cmp     lfbvncd -o force-compare=yes: the whole framebuffer compared,
 #           at the fallback rate (100 ms, growing to 1000 ms when still)
 #   cmp16   the same at the tracked rate (-o fallback-interval=16)
@@ -151,10 +152,10 @@ setup() {
 		# shellcheck disable=SC2086
 		start_demo kvm "$sock" $DARGS || return 1
 		start_lfbvncd "$VPORT" -o clean-scans=3 || return 1 ;;
-	kvm10)
+	kvm10|kvm30)
 		# shellcheck disable=SC2086
 		start_demo kvm "$sock" $DARGS || return 1
-		start_lfbvncd "$VPORT" -o max-rate=10 || return 1 ;;
+		start_lfbvncd "$VPORT" -o max-rate="${cfg#kvm}" || return 1 ;;
 	cmp|cmp16)
 		# shellcheck disable=SC2086
 		start_demo none "$sock" $DARGS || return 1
@@ -415,7 +416,8 @@ the trap armed after 8 clean scans, i.e. 128 ms after the last change, a
 scan 2 ms after the trap fires; docs/SCAN-POLICY.md); **kvm3**: kvm with
 `-o clean-scans=3` (the trap armed after 48 ms); **kvm10**: kvm with
 `-o max-rate=10` (scans at most every 100 ms: the cmp fallback's rate,
-so the two methods deliver about as many frames); **cmp**: lfbvncd
+so the two methods deliver about as many frames); **kvm30**: kvm with
+`-o max-rate=30` (about the rate x11vnc delivers); **cmp**: lfbvncd
 `-o force-compare=yes` (the whole framebuffer compared, qemu-dm's 2007
 method, at the fallback rate: 100 ms, growing to 1000 ms while nothing
 changes); **cmp16**: the same at the tracked rate (`-o
