@@ -20,10 +20,22 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/lfbvnc-probe-test.XXXXXX") ||
 	fail "mktemp"
 x11vnc_pid=
 bg_pid=
+# stop_bounded PID: SIGTERM, then SIGKILL if it is still there after 3 s.
+# x11vnc was seen to hang for good in its SIGTERM handler (asleep on a
+# futex), and an unbounded wait then held "make check" until its timeout.
+stop_bounded() {
+	kill "$1" 2>/dev/null || return 0
+	sb_i=0
+	while [ $sb_i -lt 30 ] && kill -0 "$1" 2>/dev/null; do
+		sleep 0.1
+		sb_i=$((sb_i + 1))
+	done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
 cleanup() {
 	for pid in $bg_pid $x11vnc_pid; do
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
+		stop_bounded "$pid"
 	done
 	rm -rf "$work"
 }
@@ -53,8 +65,7 @@ start_x11vnc() {
 			sleep 0.1
 			sx_i=$((sx_i + 1))
 		done
-		kill "$x11vnc_pid" 2>/dev/null
-		wait "$x11vnc_pid" 2>/dev/null
+		stop_bounded "$x11vnc_pid"
 		x11vnc_pid=
 		sx_try=$((sx_try + 1))
 	done
