@@ -16,7 +16,7 @@ daemon_libdaemon_a_SOURCES = \
 	daemon/worker.c daemon/worker.h \
 	daemon/privdrop.c daemon/privdrop.h \
 	daemon/sandbox.c daemon/sandbox.h \
-	daemon/master.c daemon/master.h \
+	daemon/master.c daemon/master.h daemon/childargs.h \
 	daemon/metrics.c daemon/metrics.h \
 	daemon/metricsd.c daemon/metricsd.h
 

@@ -23,6 +23,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "childargs.h"
 #include "conf.h"
 #include "control.h"
 #include "json.h"
@@ -190,13 +191,7 @@ spawn(struct child *c)
 		argv[argc++] = fdbuf[0];
 		argv[argc++] = (char *)"-S";
 		argv[argc++] = fdbuf[1];
-		if (log_getverbose() > 0)
-			argv[argc++] = (char *)(log_getverbose() > 1 ? "-vv" :
-			    "-v");
-		if (m->use_syslog)
-			argv[argc++] = (char *)"-s";
-		if (m->debug_no_seccomp)
-			argv[argc++] = (char *)"--debug-no-seccomp";
+		argc = childargs_common(argv, argc, m->use_syslog, m->debug_no_seccomp);
 		argv[argc] = NULL;
 		execv(m->self, argv);
 		_exit(127);

@@ -30,6 +30,7 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 
+#include "childargs.h"
 #include "conf.h"
 #include "log.h"
 #include "metrics.h"
@@ -308,13 +309,7 @@ spawn(struct metricsd *md)
 		argv[argc++] = (char *)"4";
 		argv[argc++] = (char *)"-U";
 		argv[argc++] = md->user;
-		if (log_getverbose() > 0)
-			argv[argc++] = (char *)(log_getverbose() > 1 ? "-vv" :
-			    "-v");
-		if (md->use_syslog)
-			argv[argc++] = (char *)"-s";
-		if (md->no_seccomp)
-			argv[argc++] = (char *)"--debug-no-seccomp";
+		argc = childargs_common(argv, argc, md->use_syslog, md->no_seccomp);
 		argv[argc] = NULL;
 		execv(md->self, argv);
 		_exit(127);
