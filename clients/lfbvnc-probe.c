@@ -10,7 +10,7 @@
  * framebuffer against a reference image or expected pixels.  See
  * lfbvnc-probe.1 for the options and the exit codes.
  *
- * The loop is WaitForMessage() + HandleRFBServerMessage() with deadlines;
+ * The loop is ppoll() + HandleRFBServerMessage() with deadlines;
  * libvncclient's own blocking reads are bounded by readTimeout, which is
  * set to what is left of our deadline before every message.
  */
@@ -20,6 +20,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -40,8 +41,6 @@
 
 #define NS_PER_S	1000000000ull
 #define DEFAULT_TIMEOUT	10.0	/* seconds */
-/* Wake at least this often to look at deadlines and signals. */
-#define POLL_SLICE_US	100000u
 #define MAX_EVENTS	1024	/* --send-key, --type, --send-pointer */
 #define MAX_PIXELS	1024	/* --wait-pixel */
 #define MAX_CHORD	8	/* keys in one --send-key chord */
@@ -751,9 +750,21 @@ end_measurement(struct probe *p, uint64_t now)
 	p->bytes_mend = tcpstat_bytes_received(p->cl->sock);
 }
 
-/* The main loop; returns an exit status. */
+/* Wait until the server's socket is readable, a signal or usec pass. */
 static int
-probe_loop(struct probe *p)
+wait_server(rfbClient *cl, uint64_t usec, const sigset_t *waitmask)
+{
+	struct pollfd pfd = { .fd = cl->sock, .events = POLLIN };
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)(usec / 1000000);
+	ts.tv_nsec = (long)(usec % 1000000) * 1000;
+	return ppoll(&pfd, 1, &ts, waitmask);
+}
+
+/* probe_loop's body, with SIGINT and SIGTERM blocked. */
+static int
+loop_blocked(struct probe *p, const sigset_t *waitmask)
 {
 	const struct opts *o = p->o;
 	rfbClient *cl = p->cl;
@@ -794,12 +805,10 @@ probe_loop(struct probe *p)
 		    p->t_first + (uint64_t)(o->duration * 1e9) > now)
 			wake = p->t_first + (uint64_t)(o->duration * 1e9);
 		left = (wake - now) / 1000;
-		if (left > POLL_SLICE_US)
-			left = POLL_SLICE_US;
-		/* Data libvncclient has buffered is invisible to select(). */
+		/* Data libvncclient has buffered is invisible to poll(). */
 		if (cl->buffered > 0)
 			n = 1;
-		else if ((n = WaitForMessage(cl, (unsigned)left + 1)) < 0) {
+		else if ((n = wait_server(cl, left + 1, waitmask)) < 0) {
 			if (errno == EINTR)
 				continue;
 			probe_error(p, "waiting for the server: %s",
@@ -844,6 +853,31 @@ probe_loop(struct probe *p)
 		return EXIT_CHECK;
 	}
 	return 0;
+}
+
+/* The main loop; returns an exit status. */
+static int
+probe_loop(struct probe *p)
+{
+	sigset_t term, waitmask;
+	int rc;
+
+	/*
+	 * SIGINT and SIGTERM are blocked but in the wait itself (ppoll), so
+	 * one that comes after the loop looked at got_signal interrupts the
+	 * wait instead of waiting for its end: the probe sleeps until the
+	 * server sends or a deadline passes, never on a polling period (a
+	 * viewer of an idle screen wakes for nothing, like a real one).
+	 */
+	sigemptyset(&term);
+	sigaddset(&term, SIGINT);
+	sigaddset(&term, SIGTERM);
+	sigprocmask(SIG_BLOCK, &term, &waitmask);
+	sigdelset(&waitmask, SIGINT);
+	sigdelset(&waitmask, SIGTERM);
+	rc = loop_blocked(p, &waitmask);
+	sigprocmask(SIG_UNBLOCK, &term, NULL);
+	return rc;
 }
 
 /* ------------------------------------------------------------ report */
