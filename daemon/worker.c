@@ -83,7 +83,12 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void publish(struct worker *w, bool with_rusage);
+/* What publish() refreshes besides the worker's own counters. */
+#define PUB_CLIENTS	0x1	/* the VNC side's counters (walks the clients) */
+#define PUB_RUSAGE	0x2	/* CPU time (getrusage) */
+#define PUB_ALL		(PUB_CLIENTS | PUB_RUSAGE)
+
+static void publish(struct worker *w, unsigned int what);
 static void
 set_error(struct worker *w, const char *fmt, ...)
     __attribute__((__format__(__printf__, 2, 3)));
@@ -97,12 +102,12 @@ set_error(struct worker *w, const char *fmt, ...)
 	vsnprintf(w->s.last_error, sizeof(w->s.last_error), fmt, ap);
 	va_end(ap);
 	log_warnx("%s: %s", w->g.name, w->s.last_error);
-	publish(w, true);
+	publish(w, PUB_ALL);
 }
 
 /* Seqlock publication of the status page; see status.h. */
 static void
-publish(struct worker *w, bool with_rusage)
+publish(struct worker *w, unsigned int what)
 {
 	struct worker_status *p = w->st;
 	struct vnc_stats vs;
@@ -111,7 +116,7 @@ publish(struct worker *w, bool with_rusage)
 
 	if (p == NULL)
 		return;
-	if (w->vnc != NULL) {
+	if ((what & PUB_CLIENTS) && w->vnc != NULL) {
 		vnc_get_stats(w->vnc, &vs);
 		w->s.clients = vs.clients;
 		w->s.clients_total = vs.clients_total;
@@ -126,7 +131,7 @@ publish(struct worker *w, bool with_rusage)
 	/* The master reads a worker's uptime and CPU time live; these are
 	   for a master that cannot. */
 	w->s.uptime_ms = now_ms() - w->started_ms;
-	if (with_rusage && getrusage(RUSAGE_SELF, &ru) == 0)
+	if ((what & PUB_RUSAGE) && getrusage(RUSAGE_SELF, &ru) == 0)
 		w->s.cpu_usec = (uint64_t)(ru.ru_utime.tv_sec +
 		    ru.ru_stime.tv_sec) * 1000000 +
 		    (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
@@ -144,14 +149,17 @@ publish(struct worker *w, bool with_rusage)
  * Something changed: publish now, so that a status read after an event
  * shows it.  The one-second tick (the scan rate, and the octets the
  * clients' threads sent after the last event) runs only while things
- * happen: an idle worker has no timer at all.
+ * happen: an idle worker has no timer at all.  A scan publishes only the
+ * worker's own counters: the VNC side's are summed over every client
+ * under libvncserver's locks, work that 60 scans a second need not do
+ * (the tick and the client events refresh them).
  */
 static void
-status_touch(struct worker *w)
+status_touch(struct worker *w, unsigned int what)
 {
 	struct timeval second = { 1, 0 };
 
-	publish(w, false);
+	publish(w, what);
 	if (evtimer_pending(w->ev_tick, NULL))
 		return;
 	/* A fresh window: the rate is over the next second, not the idle
@@ -403,7 +411,7 @@ scan(struct worker *w)
 	w->s.rects += nrects;
 	do_action(w, policy_scanned(&w->pol, all ? w->be->npages : ndirty,
 	    ntiles > 0));
-	status_touch(w);
+	status_touch(w, 0);
 }
 
 /* The mode changed: a new shadow, and everything sent again if watched. */
@@ -446,7 +454,7 @@ on_backend(evutil_socket_t fd, short what, void *arg)
 		}
 	}
 	schedule(w);
-	status_touch(w);
+	status_touch(w, PUB_CLIENTS);
 }
 
 static void
@@ -460,7 +468,7 @@ on_clients(void *arg, uint32_t n)
 	else
 		w->pol.nclients = n;
 	schedule(w);
-	status_touch(w);
+	status_touch(w, PUB_CLIENTS);
 }
 
 static void
@@ -473,7 +481,7 @@ on_key(void *arg, uint32_t keysym, bool down)
 	w->be->ops->key(w->be, keysym, down);
 	policy_input(&w->pol);
 	schedule(w);
-	status_touch(w);
+	status_touch(w, PUB_CLIENTS);
 }
 
 static void
@@ -486,7 +494,7 @@ on_pointer(void *arg, uint32_t x, uint32_t y, uint32_t buttons)
 	w->be->ops->pointer(w->be, x, y, buttons);
 	policy_input(&w->pol);
 	schedule(w);
-	status_touch(w);
+	status_touch(w, PUB_CLIENTS);
 }
 
 static int
@@ -612,7 +620,7 @@ backend_lost(struct worker *w)
 		   worker if the domain still runs. */
 		log_info("%s: exiting; the master decides what comes next",
 		    w->g.name);
-		publish(w, true);
+		publish(w, PUB_ALL);
 		event_base_loopexit(w->base, NULL);
 		return;
 	}
@@ -648,7 +656,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 		    1000000 / dt;
 	w->scans_at_tick = w->s.scans;
 	w->tick_ms = now;
-	publish(w, true);
+	publish(w, PUB_ALL);
 	/* A second without a scan published a rate of 0: stop ticking until
 	   something happens. */
 	if (scanned)
@@ -686,7 +694,7 @@ on_ipc(evutil_socket_t fd, short what, void *arg)
 	log_info("%s: the guest published a new mode", w->g.name);
 	follow_mode(w);
 	schedule(w);
-	status_touch(w);
+	status_touch(w, PUB_CLIENTS);
 }
 
 static void
@@ -806,7 +814,7 @@ worker_main(const struct conf *c, const struct conf_guest *g, int ipc_fd,
 	}
 	if (vnc_start(w->vnc) < 0)
 		fatalx("%s: cannot start the VNC server", g->name);
-	publish(w, true);
+	publish(w, PUB_ALL);
 	event_base_dispatch(w->base);
 	rc = 0;
 out:
