@@ -77,7 +77,7 @@ bench-daemon: bench/oracle-server$(EXEEXT) providers/demo/lfbvnc-demo$(EXEEXT) \
 noinst_PROGRAMS += bench/corunner
 bench_corunner_SOURCES = bench/corunner.c
 bench_corunner_LDADD = -lpthread
-EXTRA_DIST += bench/lib.sh bench/host-scale
+EXTRA_DIST += bench/lib.sh bench/host-scale bench/active-guests
 
 # BENCH_HOST_SCALE_FLAGS: extra options, e.g. `make bench-host-scale
 # BENCH_HOST_SCALE_FLAGS="--guests '1 4 8' --reps 1 --seconds 8"'.
@@ -89,3 +89,15 @@ bench-host-scale: bench/corunner$(EXEEXT) providers/demo/lfbvnc-demo$(EXEEXT) \
 	$(SHELL) $(srcdir)/bench/host-scale --build . \
 	    --doc $(srcdir)/docs/BENCHMARKS.md $(BENCH_HOST_SCALE_FLAGS)
 .PHONY: bench-host-scale
+
+# bench-active-guests: where the CPU goes with 4 typing and 4 blinking
+# guests (lfbvncd's workers, the guests' cost of being tracked, the
+# viewers), for the default policy, clean-scans=2 and full compare.  It
+# prints its lines; BENCHMARKS.md's "Host scale, mostly idle guests"
+# section quotes a run of it.
+bench-active-guests: providers/demo/lfbvnc-demo$(EXEEXT) \
+	daemon/lfbvncd$(EXEEXT) clients/lfbvncctl$(EXEEXT) \
+	clients/lfbvnc-probe$(EXEEXT)
+	$(SHELL) $(srcdir)/bench/active-guests --build . default= \
+	    cs2='-o clean-scans=2' cmp='-o force-compare=yes'
+.PHONY: bench-active-guests
