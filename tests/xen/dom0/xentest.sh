@@ -150,16 +150,21 @@ create_guest() {
 	cg_catpid=$!
 }
 
-# firmware_crashed DOMID: did Xen's HVM firmware (hvmloader) of DOMID
-# report a crash?  Under QEMU's TCG it sometimes does, before the guest's
-# program has run and before lfbvncd is started (seen in CI: "HVMLoader
-# bug at util.c:894", a BUG_ON in the ACPI allocator reached straight
-# from the PCI set-up, i.e. the firmware's own control flow corrupted).
-# Nothing of lfbvnc is involved yet, so such a guest is created again,
-# at most FIRMWARE_RETRIES times, and each time said in the log.
+# A guest that is gone before its program printed anything died in its
+# firmware (hvmloader, SeaBIOS, the boot sector's load).  Under QEMU's TCG
+# that happens now and then, before lfbvncd is started (seen in CI:
+# "HVMLoader bug at util.c:894", a BUG_ON in the ACPI allocator reached
+# straight from the PCI set-up, i.e. the firmware's own control flow
+# corrupted).  Nothing of lfbvnc is involved yet, so such a guest is
+# created again, at most FIRMWARE_RETRIES times, each time said in the
+# log with what Xen's console said of it.
 FIRMWARE_RETRIES=2
-firmware_crashed() {
-	xl dmesg 2>/dev/null | grep -q "(d$1) \*\*\* HVMLoader crashed"
+# firmware_death DOMID: one line on how DOMID died, from Xen's console
+firmware_death() {
+	local m
+	m=$(xl dmesg 2>/dev/null | grep -E "\\(d$1\\) \\*\\*\\*|domain_crash.*d$1|Domain $1 .*crashed" | head -n 1)
+	[ -n "$m" ] || m="last words: $(xl dmesg 2>/dev/null | grep "(d$1)" | tail -n 1)"
+	printf '%s\n' "$m" | tr -d '\r'
 }
 
 say "==== xl create /etc/xen/$GUEST.cfg (lfbvnc_mode $XENTEST_MODE, workload $XENTEST_WORKLOAD)"
@@ -192,10 +197,10 @@ wait_ready() {
 		grep -q 'LFBGUEST FAIL' "$log" &&
 			fail "$name failed: $(grep 'LFBGUEST FAIL' "$log")"
 		if ! xl list "$name" >/dev/null 2>&1; then
-			if firmware_crashed "$d" && ! grep -q LFBGUEST "$log" &&
+			if ! grep -q LFBGUEST "$log" &&
 			    [ $retries -lt $FIRMWARE_RETRIES ]; then
 				retries=$((retries + 1))
-				say "FIRMWARE-CRASH $name (domid $d): $(xl dmesg | grep "(d$d) \*\*\*" | head -n 1 | tr -d '\r'); creating it again ($retries of $FIRMWARE_RETRIES)"
+				say "FIRMWARE-CRASH $name (domid $d) before its program ran: $(firmware_death "$d"); creating it again ($retries of $FIRMWARE_RETRIES)"
 				kill "${!5}" 2>/dev/null
 				create_guest "$name" "$log"
 				d=$cg_domid
